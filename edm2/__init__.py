@@ -1,0 +1,1 @@
+"""EDM2 networks in pure PyTorch (never imports ComfyUI)."""
