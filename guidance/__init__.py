@@ -1,0 +1,35 @@
+"""Autoguidance maths in pure PyTorch (never imports ComfyUI).
+
+D_w(x; σ, c) = w·D1(x; σ, c) + (1 − w)·D0(x; σ, c): D1 is the main model, D0 the guide
+(a weaker conditional model for autoguidance, the unconditional model for CFG).
+"""
+
+from .combine import combine
+from .denoiser import guided_denoiser, per_sample_sigma
+from .samplers import heun_sample, karras_sigmas
+from .schedules import (
+    SCHEDULE_KINDS,
+    Constant,
+    Interval,
+    Knots,
+    Ramp,
+    Schedule,
+    as_schedule,
+    schedule_from_dict,
+)
+
+__all__ = [
+    "SCHEDULE_KINDS",
+    "Constant",
+    "Interval",
+    "Knots",
+    "Ramp",
+    "Schedule",
+    "as_schedule",
+    "combine",
+    "guided_denoiser",
+    "heun_sample",
+    "karras_sigmas",
+    "per_sample_sigma",
+    "schedule_from_dict",
+]

@@ -1,0 +1,293 @@
+"""Noise-level dependent guidance weights w(σ).
+
+Each schedule maps a per-sample σ tensor to a per-sample weight tensor and round-trips
+through plain JSON types (``to_dict`` / :func:`schedule_from_dict`) so that it can live
+inside a workflow file. ``w = 1`` means "no guidance": a guided denoiser does not evaluate
+the guide where a schedule gives exactly 1.
+
+Kinds:
+- ``constant``: w(σ) = w.
+- ``interval``: w(σ) = w (or an inner schedule) for σ ∈ (sigma_lo, sigma_hi], exactly 1 elsewhere
+  (Kynkäänniemi et al. 2024, "Applying guidance in a limited interval").
+- ``ramp``: from w_start at sigma_start to w_end at sigma_end, linear or cosine in log or
+  linear σ, held constant beyond the ends.
+- ``knots``: piecewise linear in log σ through (σ_i, w_i), held constant beyond the ends.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+import torch
+from torch import Tensor
+
+
+class Schedule(Protocol):
+    """A guidance weight w(σ): ``weight(sigma [B]) -> w [B]`` (float64) plus a JSON form."""
+
+    kind: ClassVar[str]
+
+    def weight(self, sigma: Tensor) -> Tensor: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+# ----------------------------------------------------------------------------
+# Validation helpers: every message names the field and says what is accepted.
+
+
+def _finite(where: str, name: str, value: Any) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: {name} must be a number (got {value!r})") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{where}: {name} must be finite (got {value!r}); use a finite number")
+    return v
+
+
+def _sigma(where: str, name: str, value: Any, positive: bool = False) -> float:
+    v = _finite(where, name, value)
+    if v < 0 or (positive and v == 0):
+        accepted = "σ > 0" if positive else "σ ≥ 0"
+        raise ValueError(f"{where}: {name} must be a noise level with {accepted} (got {value!r})")
+    return v
+
+
+def _as_sigma(sigma: Tensor | float) -> Tensor:
+    return torch.as_tensor(sigma).to(torch.float64)
+
+
+# ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Constant:
+    """w(σ) = w for every σ (the paper's default for the autoguidance term)."""
+
+    w: float
+    kind: ClassVar[str] = "constant"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "w", _finite("constant schedule", "w", self.w))
+
+    def weight(self, sigma: Tensor) -> Tensor:
+        return torch.full_like(_as_sigma(sigma), self.w, dtype=torch.float64)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "w": self.w}
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Guidance limited to σ ∈ (sigma_lo, sigma_hi]: the inner w(σ) there, exactly 1 elsewhere."""
+
+    inner: Schedule
+    sigma_lo: float
+    sigma_hi: float
+    kind: ClassVar[str] = "interval"
+
+    def __post_init__(self) -> None:
+        lo = _sigma("interval schedule", "sigma_lo", self.sigma_lo)
+        hi = _sigma("interval schedule", "sigma_hi", self.sigma_hi)
+        if lo >= hi:
+            raise ValueError(
+                f"interval schedule: sigma_lo must be below sigma_hi (got sigma_lo={lo}, "
+                f"sigma_hi={hi}); swap them or widen the interval"
+            )
+        object.__setattr__(self, "sigma_lo", lo)
+        object.__setattr__(self, "sigma_hi", hi)
+
+    def contains(self, sigma: Tensor) -> Tensor:
+        """Boolean mask of σ ∈ (sigma_lo, sigma_hi]."""
+        s = _as_sigma(sigma)
+        return (s > self.sigma_lo) & (s <= self.sigma_hi)
+
+    def weight(self, sigma: Tensor) -> Tensor:
+        inside = self.contains(sigma)
+        return torch.where(inside, self.inner.weight(sigma), torch.ones_like(inside, dtype=torch.float64))
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"kind": self.kind}
+        if isinstance(self.inner, Constant):
+            d["w"] = self.inner.w
+        else:
+            d["schedule"] = self.inner.to_dict()
+        d["sigma_lo"] = self.sigma_lo
+        d["sigma_hi"] = self.sigma_hi
+        return d
+
+
+_SPACES = ("log", "linear")
+_SHAPES = ("linear", "cosine")
+
+
+@dataclass(frozen=True)
+class Ramp:
+    """w moves from w_start at sigma_start to w_end at sigma_end, constant beyond the ends.
+
+    With t = (f(σ) − f(σ_start)) / (f(σ_end) − f(σ_start)) clamped to [0, 1], f = log or
+    identity (``space``), and s(t) = t or (1 − cos πt)/2 (``shape``):
+    w(σ) = w_start + (w_end − w_start)·s(t).
+    """
+
+    w_start: float
+    w_end: float
+    sigma_start: float
+    sigma_end: float
+    space: str = "log"
+    shape: str = "linear"
+    kind: ClassVar[str] = "ramp"
+
+    def __post_init__(self) -> None:
+        where = "ramp schedule"
+        for name in ("w_start", "w_end"):
+            object.__setattr__(self, name, _finite(where, name, getattr(self, name)))
+        if self.space not in _SPACES:
+            raise ValueError(f"{where}: space must be one of {list(_SPACES)} (got {self.space!r})")
+        if self.shape not in _SHAPES:
+            raise ValueError(f"{where}: shape must be one of {list(_SHAPES)} (got {self.shape!r})")
+        positive = self.space == "log"
+        start = _sigma(where, "sigma_start", self.sigma_start, positive)
+        end = _sigma(where, "sigma_end", self.sigma_end, positive)
+        if start == end:
+            raise ValueError(
+                f"{where}: sigma_start and sigma_end must differ (both {start}); "
+                "use a constant schedule for a flat weight"
+            )
+        object.__setattr__(self, "sigma_start", start)
+        object.__setattr__(self, "sigma_end", end)
+
+    def weight(self, sigma: Tensor) -> Tensor:
+        s = _as_sigma(sigma)
+        if self.space == "log":  # σ = 0 maps to −inf, i.e. the low-σ end of the ramp
+            x, a, b = s.log(), math.log(self.sigma_start), math.log(self.sigma_end)
+        else:
+            x, a, b = s, self.sigma_start, self.sigma_end
+        t = (x - a) / (b - a)
+        t = t.clamp(0.0, 1.0)
+        if self.shape == "cosine":
+            t = (1.0 - torch.cos(math.pi * t)) / 2.0
+        return (self.w_start + (self.w_end - self.w_start) * t).to(torch.float64)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "w_start": self.w_start, "w_end": self.w_end,
+            "sigma_start": self.sigma_start, "sigma_end": self.sigma_end,
+            "space": self.space, "shape": self.shape,
+        }
+
+
+@dataclass(frozen=True)
+class Knots:
+    """Piecewise linear in log σ through (sigmas[i], weights[i]); held constant beyond the ends.
+
+    ``sigmas`` must be strictly increasing and positive.
+    """
+
+    sigmas: tuple[float, ...]
+    weights: tuple[float, ...]
+    kind: ClassVar[str] = "knots"
+
+    def __post_init__(self) -> None:
+        where = "knots schedule"
+        if isinstance(self.sigmas, (str, bytes)) or not isinstance(self.sigmas, Sequence):
+            raise ValueError(f"{where}: sigmas must be a list of numbers (got {self.sigmas!r})")
+        if isinstance(self.weights, (str, bytes)) or not isinstance(self.weights, Sequence):
+            raise ValueError(f"{where}: weights must be a list of numbers (got {self.weights!r})")
+        sig = tuple(_sigma(where, f"sigmas[{i}]", v, positive=True) for i, v in enumerate(self.sigmas))
+        wts = tuple(_finite(where, f"weights[{i}]", v) for i, v in enumerate(self.weights))
+        if len(sig) == 0:
+            raise ValueError(f"{where}: sigmas is empty; give at least one knot")
+        if len(sig) != len(wts):
+            raise ValueError(
+                f"{where}: sigmas and weights must have the same length (got {len(sig)} sigmas, "
+                f"{len(wts)} weights); give one weight per knot"
+            )
+        for i in range(1, len(sig)):
+            if sig[i] <= sig[i - 1]:
+                raise ValueError(
+                    f"{where}: sigmas must be strictly increasing (got {list(sig)}, "
+                    f"sigmas[{i}]={sig[i]} ≤ sigmas[{i - 1}]={sig[i - 1]}); sort them and drop repeats"
+                )
+        object.__setattr__(self, "sigmas", sig)
+        object.__setattr__(self, "weights", wts)
+
+    def weight(self, sigma: Tensor) -> Tensor:
+        s = _as_sigma(sigma)
+        log_knots = torch.tensor(self.sigmas, dtype=torch.float64).log()
+        wts = torch.tensor(self.weights, dtype=torch.float64)
+        if len(self.sigmas) == 1:
+            return torch.full_like(s, self.weights[0], dtype=torch.float64)
+        ls = s.clamp(self.sigmas[0], self.sigmas[-1]).log()
+        idx = torch.searchsorted(log_knots, ls.reshape(-1), right=True).clamp(1, len(self.sigmas) - 1)
+        x0, x1 = log_knots[idx - 1], log_knots[idx]
+        t = (ls.reshape(-1) - x0) / (x1 - x0)
+        w = wts[idx - 1] + (wts[idx] - wts[idx - 1]) * t
+        return w.reshape(s.shape).to(torch.float64)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "sigmas": list(self.sigmas), "weights": list(self.weights)}
+
+
+# ----------------------------------------------------------------------------
+# JSON round trip: one builder per kind (a dispatch table, not an if/elif chain).
+
+
+def _fields(d: Mapping[str, Any], kind: str, required: Sequence[str], optional: Sequence[str] = ()) -> dict:
+    missing = [k for k in required if k not in d]
+    if missing:
+        raise ValueError(f"{kind} schedule: missing field(s) {missing} (got {dict(d)!r})")
+    unknown = sorted(set(d) - set(required) - set(optional) - {"kind"})
+    if unknown:
+        raise ValueError(
+            f"{kind} schedule: unknown field(s) {unknown}; accepted: {list(required) + list(optional)}"
+        )
+    return {k: d[k] for k in (*required, *optional) if k in d}
+
+
+def _interval_from_dict(d: Mapping[str, Any]) -> Interval:
+    f = _fields(d, "interval", ("sigma_lo", "sigma_hi"), ("w", "schedule"))
+    if ("w" in f) == ("schedule" in f):
+        raise ValueError(
+            f"interval schedule: give exactly one of 'w' or 'schedule' (got {sorted(f)}); "
+            "'w' for a constant weight inside the interval, 'schedule' to restrict another schedule"
+        )
+    inner = Constant(f["w"]) if "w" in f else schedule_from_dict(f["schedule"])
+    return Interval(inner, f["sigma_lo"], f["sigma_hi"])
+
+
+_BUILDERS = {
+    "constant": lambda d: Constant(**_fields(d, "constant", ("w",))),
+    "interval": _interval_from_dict,
+    "ramp": lambda d: Ramp(
+        **_fields(d, "ramp", ("w_start", "w_end", "sigma_start", "sigma_end"), ("space", "shape"))
+    ),
+    "knots": lambda d: Knots(**_fields(d, "knots", ("sigmas", "weights"))),
+}
+
+SCHEDULE_KINDS: tuple[str, ...] = tuple(_BUILDERS)
+
+
+def schedule_from_dict(d: Mapping[str, Any]) -> Schedule:
+    """Rebuild a schedule from its ``to_dict()`` form; invalid specs raise ``ValueError``."""
+    if not isinstance(d, Mapping):
+        raise ValueError(f"schedule: expected a dict with a 'kind' field (got {d!r})")
+    kind = d.get("kind")
+    if kind not in _BUILDERS:
+        raise ValueError(f"schedule: unknown kind {kind!r}; valid kinds: {list(SCHEDULE_KINDS)}")
+    return _BUILDERS[kind](d)
+
+
+def as_schedule(value: Schedule | float | Mapping[str, Any]) -> Schedule:
+    """A float becomes a constant schedule, a dict is parsed, a schedule passes through."""
+    if isinstance(value, Mapping):
+        return schedule_from_dict(value)
+    if isinstance(value, (int, float)):
+        return Constant(float(value))
+    if hasattr(value, "weight") and hasattr(value, "to_dict"):
+        return value
+    raise ValueError(f"schedule: expected a number, a schedule or a dict (got {value!r})")

@@ -1,0 +1,38 @@
+"""guidance/ and edm2/ are pure PyTorch: they import with ComfyUI made unimportable."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+BLOCKER = textwrap.dedent(
+    """
+    import importlib.abc, sys
+    class Block(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            top = name.split('.')[0]
+            if top in ('comfy', 'comfy_api', 'comfy_extras', 'folder_paths', 'nodes', 'server', 'execution'):
+                raise ImportError(f'blocked ComfyUI module {name}')
+    sys.meta_path.insert(0, Block())
+    """
+)
+
+
+@pytest.mark.parametrize("module", ["comfyui_autoguidance.guidance", "comfyui_autoguidance.edm2"])
+def test_core_packages_import_without_comfyui(module):
+    code = BLOCKER + f"import {module}\nimport sys\nbad = [m for m in sys.modules if m.split('.')[0] in ('comfy', 'comfy_api', 'nodes')]\nassert not bad, bad\nprint('ok')\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def test_package_root_does_not_expose_top_level_nodes():
+    code = "import comfyui_autoguidance, importlib.util\nprint(importlib.util.find_spec('nodes'))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd="/")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "None"
+
+
+def test_no_comfyui_in_this_test_process():
+    assert not any(m.split(".")[0] in ("comfy", "comfy_api") for m in sys.modules)
