@@ -4,7 +4,7 @@ D_w(x; σ, c) = w·D1(x; σ, c) + (1 − w)·D0(x; σ, c): D1 is the main model,
 (a weaker conditional model for autoguidance, the unconditional model for CFG).
 """
 
-from .combine import combine
+from .combine import combine, guidance_term
 from .denoiser import guided_denoiser, per_sample_sigma
 from .samplers import heun_sample, karras_sigmas
 from .schedules import (
@@ -27,6 +27,7 @@ __all__ = [
     "Schedule",
     "as_schedule",
     "combine",
+    "guidance_term",
     "guided_denoiser",
     "heun_sample",
     "karras_sigmas",

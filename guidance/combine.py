@@ -53,8 +53,13 @@ def combine(d1: Tensor, terms: Sequence[tuple[Tensor, Tensor | float]]) -> Tenso
                 f"combine: guide prediction shape {tuple(d0.shape)} differs from the main "
                 f"prediction {tuple(d1.shape)}; both models must see the same input"
             )
-        out = out + (_per_sample(w, main) - 1.0) * (main - d0.to(acc_dtype))
+        out = out + guidance_term(main, d0.to(acc_dtype), w)
     return out.to(d1.dtype)
+
+
+def guidance_term(d1: Tensor, d0: Tensor, w: Tensor | float) -> Tensor:
+    """One guiding term ``(w − 1)·(D1 − D0)`` in d1's dtype; ``w`` a float or per-sample [B]."""
+    return (_per_sample(w, d1) - 1.0) * (d1 - d0)
 
 
 def _is_one(w: Tensor | float) -> bool:

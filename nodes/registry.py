@@ -2,4 +2,8 @@
 
 from __future__ import annotations
 
-NODE_CLASSES: tuple = ()
+from .guider import AutoGuidanceGuider
+from .model_patch import AutoGuidanceModelPatch
+from .schedules import SCHEDULE_NODES
+
+NODE_CLASSES: tuple = (AutoGuidanceGuider, AutoGuidanceModelPatch, *SCHEDULE_NODES)

@@ -1,0 +1,59 @@
+"""Making the guide a model of its own when it shares weights with the main model.
+
+Two loader nodes reading the same checkpoint give patchers over one ``BaseModel``
+(say main = base + LoRA, guide = the bare base). ComfyUI would then re-patch the shared
+weights between every main and guide pass. We give the guide its own copy of the clean
+weights instead, once, when there is room for it in memory; otherwise we say so.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from typing import Any
+
+from ._api import model_management
+
+log = logging.getLogger(__name__)
+
+# Keep this much system memory free after copying the guide's weights.
+_HEADROOM_BYTES = 1 << 30
+
+
+def shares_weights(main: Any, guide: Any) -> bool:
+    """True when both patchers drive the same underlying torch module."""
+    return main.model is guide.model
+
+
+def _unload(model: Any) -> None:
+    """Unload every loaded patcher of ``model`` so its weights are clean (unpatched) and offloaded."""
+    loaded = model_management.current_loaded_models
+    for i in reversed(range(len(loaded))):
+        patcher = loaded[i].model
+        if patcher is not None and patcher.model is model:
+            loaded[i].model_unload()
+            loaded.pop(i)
+
+
+def separate_guide(node: str, main: Any, guide: Any) -> Any:
+    """The guide itself, or, where it shares weights with ``main``, a clone over its own copy."""
+    if not shares_weights(main, guide):
+        return guide
+    size = guide.model_size()
+    free = model_management.get_free_memory(guide.offload_device)
+    if size + _HEADROOM_BYTES > free:
+        raise MemoryError(
+            f"{node}: main and guide are the same checkpoint and a second copy of its weights "
+            f"({size / 2**30:.2f} GiB) does not fit in free memory ({free / 2**30:.2f} GiB). "
+            "Load the guide from a smaller checkpoint, or free memory (close other workflows)."
+        )
+    _unload(guide.model)
+    own = guide.clone()
+    own.model = copy.deepcopy(guide.model)
+    own.backup, own.object_patches_backup = {}, {}
+    log.info(
+        "%s: main and guide share one checkpoint; gave the guide its own copy of the weights "
+        "(%.1f MiB) so nothing is re-patched between the two passes",
+        node, size / 2**20,
+    )
+    return own

@@ -1,0 +1,140 @@
+"""The guider and the KSampler patch inside real ComfyUI sampling, on tiny SD1.5-style models.
+
+Every expected value is computed by calling the models' own ``apply_model`` separately.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.testing import assert_close
+
+from .comfy_env import import_comfy, text_cond, tiny_sd15
+
+pytestmark = pytest.mark.comfyui
+
+
+@pytest.fixture(scope="module")
+def comfy():
+    import_comfy()
+    import comfy.sample
+    import comfy.samplers
+
+    return comfy
+
+
+@pytest.fixture(scope="module")
+def pair(comfy):
+    return tiny_sd15(seed=1, model_channels=64), tiny_sd15(seed=2, model_channels=32)
+
+
+def sigmas_for(model, steps=6, scheduler="karras"):
+    import comfy.samplers
+
+    return comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), scheduler, steps)
+
+
+def run_guider(guider, sigmas, seed=0, sampler="heun"):
+    import comfy.samplers
+
+    noise = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(seed))
+    latent = torch.zeros_like(noise)
+    return guider.sample(noise, latent, comfy.samplers.sampler_object(sampler), sigmas, seed=seed, disable_pbar=True)
+
+
+def record_steps(guider):
+    """Wrap the guider's predict_noise to keep every (x, σ, result)."""
+    steps, original = [], guider.predict_noise
+
+    def recorded(x, timestep, model_options={}, seed=None):  # noqa: B006
+        out = original(x, timestep, model_options=model_options, seed=seed)
+        steps.append((x.clone(), timestep.clone(), out.clone()))
+        return out
+
+    guider.predict_noise = recorded
+    return steps
+
+
+def make_guider(main, guide, positive, negative=None, w=2.0, cfg=1.0, schedule=None, cfg_schedule=None):
+    from comfyui_autoguidance.nodes.guider import AutoGuidanceGuider
+
+    return AutoGuidanceGuider.execute(model=main, guide_model=guide, positive=positive, negative=negative, w=w,
+                                      cfg=cfg, schedule=schedule, cfg_schedule=cfg_schedule).result[0]
+
+
+def test_each_step_is_the_combination_of_separate_predictions(pair):
+    main, guide = pair
+    positive, negative = text_cond(10), text_cond(11)
+    guider = make_guider(main, guide, positive, negative, w=2.5, cfg=3.0)
+    steps = record_steps(guider)
+    run_guider(guider, sigmas_for(main))
+    assert len(steps) == 2 * 6 - 1  # heun: no correction on the last step
+    with torch.no_grad():
+        for x, sigma, out in steps:
+            d_c = main.model.apply_model(x, sigma, c_crossattn=positive[0][0])
+            d_u = main.model.apply_model(x, sigma, c_crossattn=negative[0][0])
+            d_g = guide.model.apply_model(x, sigma, c_crossattn=positive[0][0])
+            expected = d_c + (3.0 - 1) * (d_c - d_u) + (2.5 - 1) * (d_c - d_g)
+            assert_close(out, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_interval_guide_calls_equal_evaluations_inside(pair):
+    from comfyui_autoguidance.guidance import Constant, Interval
+
+    main, guide = pair
+    guider = make_guider(main, guide, text_cond(10), w=2.0, schedule=Interval(Constant(2.0), 0.28, 5.42))
+    steps = record_steps(guider)
+    run_guider(guider, sigmas_for(main, steps=10))
+    inside = [s for _, s, _ in steps if 0.28 < s.item() <= 5.42]
+    assert 0 < len(inside) < len(steps)
+    assert guider.guide_calls == len(inside)
+
+
+def test_w_one_is_the_unguided_result_bit_for_bit(comfy, pair):
+    main, guide = pair
+    positive = text_cond(10)
+    ours = run_guider(make_guider(main, guide, positive, w=1.0), sigmas_for(main))
+    stock = comfy.samplers.CFGGuider(main)
+    stock.set_conds(positive, text_cond(11))
+    stock.set_cfg(1.0)
+    assert torch.equal(ours, run_guider(stock, sigmas_for(main)))
+
+
+def test_lora_style_patch_applies_to_the_guide_only(pair):
+    main, _ = pair
+    key = "diffusion_model.out.2.weight"
+    weight = main.model.state_dict()[key]
+    guide = main.clone()  # the same checkpoint twice: a shared underlying model
+    guide.add_patches({key: (torch.randn_like(weight) * 0.5,)}, strength_patch=1.0)
+    positive = text_cond(10)
+    guider = make_guider(main, guide, positive, w=2.0)
+    assert guider.guide.model is not main.model  # the guide got its own copy of the weights
+    steps = record_steps(guider)
+    run_guider(guider, sigmas_for(main, steps=3))
+    patched_weight = weight + guide.patches[key][0][1][0]
+    assert not torch.equal(main.model.state_dict()[key], patched_weight)  # main untouched
+    x, sigma, out = steps[0]
+    with torch.no_grad():
+        d_c = main.model.apply_model(x, sigma, c_crossattn=positive[0][0])
+        import copy
+
+        reference = copy.deepcopy(main.model)
+        reference.state_dict()[key].copy_(patched_weight)
+        d_g = reference.apply_model(x, sigma, c_crossattn=positive[0][0])
+    assert_close(out, d_c + (d_c - d_g), rtol=1e-5, atol=1e-5)
+
+
+def test_model_patch_on_plain_ksampler_equals_guider(comfy, pair):
+    from comfyui_autoguidance.nodes.model_patch import AutoGuidanceModelPatch
+
+    main, guide = pair
+    positive, negative = text_cond(10), text_cond(11)
+    patched = AutoGuidanceModelPatch.execute(model=main, guide_model=guide, w=2.0).result[0]
+    noise = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(5))
+    latent = torch.zeros_like(noise)
+    via_ksampler = comfy.sample.sample(patched, noise, 6, 4.0, "heun", "karras", positive, negative, latent,
+                                       seed=5, disable_pbar=True)
+    via_guider = run_guider(make_guider(main, guide, positive, negative, w=2.0, cfg=4.0), sigmas_for(main), seed=5)
+    assert_close(via_ksampler, via_guider, rtol=1e-4, atol=1e-4)
+    assert not torch.allclose(via_guider, comfy.sample.sample(main, noise, 6, 4.0, "heun", "karras", positive,
+                                                              negative, latent, seed=5, disable_pbar=True))
