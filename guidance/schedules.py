@@ -102,9 +102,16 @@ class Interval:
         object.__setattr__(self, "sigma_hi", hi)
 
     def contains(self, sigma: Tensor) -> Tensor:
-        """Boolean mask of σ ∈ (sigma_lo, sigma_hi]."""
-        s = _as_sigma(sigma)
-        return (s > self.sigma_lo) & (s <= self.sigma_hi)
+        """Boolean mask of σ ∈ (sigma_lo, sigma_hi], compared in σ's own precision.
+
+        Samplers often hold σ in float32: a σ that *is* float32(sigma_lo) counts as sitting
+        on the boundary (outside), as the user meant, not as 0.28000000119 > 0.28.
+        """
+        s = torch.as_tensor(sigma)
+        s = s if s.is_floating_point() else s.to(torch.float64)
+        lo = torch.tensor(self.sigma_lo, dtype=s.dtype, device=s.device)
+        hi = torch.tensor(self.sigma_hi, dtype=s.dtype, device=s.device)
+        return (s > lo) & (s <= hi)
 
     def weight(self, sigma: Tensor) -> Tensor:
         inside = self.contains(sigma)

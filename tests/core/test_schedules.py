@@ -26,6 +26,13 @@ def test_interval_is_open_below_closed_above():
     assert w_at(s, 0.28, 0.2800001, 1.0, 5.42, 5.4200001, 80.0) == [1.0, 2.0, 2.0, 2.0, 1.0, 1.0]
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+def test_interval_boundaries_hold_in_the_samplers_precision(dtype):
+    s = schedule_from_dict({"kind": "interval", "w": 2.0, "sigma_lo": 0.28, "sigma_hi": 5.42})
+    sigma = torch.tensor([0.28, 5.42], dtype=dtype)  # σ exactly at the boundaries, as a sampler holds them
+    assert s.weight(sigma).tolist() == [1.0, 2.0]
+
+
 def test_interval_restricting_another_schedule():
     inner = {"kind": "knots", "sigmas": [1.0, 10.0], "weights": [3.0, 1.5]}
     s = schedule_from_dict({"kind": "interval", "schedule": inner, "sigma_lo": 2.0, "sigma_hi": 8.0})

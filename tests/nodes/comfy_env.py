@@ -21,7 +21,7 @@ def import_comfy() -> None:
     import comfy.model_management  # noqa: F401
 
 
-def tiny_sd15(seed: int, model_channels: int = 32, context_dim: int = 32):
+def tiny_sd15(seed: int, model_channels: int = 32, context_dim: int = 32, channels: int = 4, latent_format=None):
     """A small SD1.5-style UNet built by ComfyUI's own SD15 config/BaseModel, in a ModelPatcher."""
     import comfy.model_base
     import comfy.model_patcher
@@ -29,7 +29,7 @@ def tiny_sd15(seed: int, model_channels: int = 32, context_dim: int = 32):
 
     unet_config = {
         "context_dim": context_dim, "model_channels": model_channels, "use_linear_in_transformer": False,
-        "adm_in_channels": None, "use_temporal_attention": False, "in_channels": 4, "out_channels": 4,
+        "adm_in_channels": None, "use_temporal_attention": False, "in_channels": channels, "out_channels": channels,
         "num_res_blocks": [1, 1], "channel_mult": [1, 2], "transformer_depth": [1, 1],
         "transformer_depth_output": [1, 1, 1, 1], "transformer_depth_middle": 1,
         "use_spatial_transformer": True, "legacy": False, "image_size": 32, "num_heads": 4,
@@ -44,6 +44,8 @@ def tiny_sd15(seed: int, model_channels: int = 32, context_dim: int = 32):
             p.copy_(1.0 + 0.1 * torch.randn_like(p) if "norm" in name and name.endswith("weight")
                     else 0.1 * torch.randn_like(p))
     model.eval()
+    if latent_format is not None:  # e.g. a 16-channel latent space for mismatch tests
+        model.latent_format = latent_format
     return comfy.model_patcher.ModelPatcher(model, load_device=torch.device("cpu"), offload_device=torch.device("cpu"))
 
 
