@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+import pytest
+
+from ..conftest import comfyui_path  # noqa: TID252
+from .live_server import start_server
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    srv = start_server(comfyui_path(), tmp_path_factory.mktemp("comfy-base"))
+    yield srv
+    srv.stop()

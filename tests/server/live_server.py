@@ -1,0 +1,90 @@
+"""A real ComfyUI server on 127.0.0.1 with this pack linked into its custom_nodes (tier 3).
+
+The server gets a throw-away ``--base-directory`` (models, custom_nodes, input, output,
+user), runs in its own process group and is stopped with that group.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+PACK_FOLDER = "comfyui-autoguidance"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    base: Path
+    log_path: Path
+    process: subprocess.Popen
+
+    def get(self, path: str, timeout: float = 30.0):
+        with urllib.request.urlopen(self.url + path, timeout=timeout) as r:  # noqa: S310 (loopback only)
+            return json.loads(r.read())
+
+    def post(self, path: str, payload: dict, timeout: float = 30.0):
+        req = urllib.request.Request(self.url + path, data=json.dumps(payload).encode(),
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:  # noqa: S310 (loopback only)
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read() or b"null")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=20)
+
+
+def start_server(comfy_path: Path, base: Path, startup_timeout: float = 180.0) -> Server:
+    """Start ComfyUI with the pack under ``base/custom_nodes`` and wait for /object_info."""
+    (base / "custom_nodes").mkdir(parents=True, exist_ok=True)
+    link = base / "custom_nodes" / PACK_FOLDER
+    if not link.exists():
+        link.symlink_to(REPO, target_is_directory=True)
+    for sub in ("models", "input", "output", "temp", "user"):
+        (base / sub).mkdir(exist_ok=True)
+    port = free_port()
+    log_path = base / "server.log"
+    cmd = [sys.executable, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(port),
+           "--base-directory", str(base), "--disable-auto-launch"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=comfy_path, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
+    server = Server(f"http://127.0.0.1:{port}", base, log_path, proc)
+    deadline = time.monotonic() + startup_timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"ComfyUI exited during start-up (code {proc.returncode}):\n{server.log()[-4000:]}")
+        try:
+            server.get("/object_info/KSampler", timeout=5)
+            return server
+        except OSError:
+            time.sleep(0.5)
+    server.stop()
+    raise RuntimeError(f"ComfyUI did not answer within {startup_timeout:.0f} s:\n{server.log()[-4000:]}")
