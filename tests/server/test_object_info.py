@@ -31,5 +31,4 @@ def test_no_import_error_in_log(server):
     # ComfyUI prints one timing line per custom-node folder, "(IMPORT FAILED)" on failure;
     # core nodes failing on this CPU-only machine (e.g. audio without torchaudio) are not ours.
     assert any("seconds:" in line for line in ours), log[-3000:]
-    assert not any("IMPORT FAILED" in line for line in ours), "\n".join(ours)
-    assert "comfyui_autoguidance" not in log and "Cannot import" not in log, log[-3000:]
+    assert not any("IMPORT FAILED" in line or "Cannot import" in line for line in ours), "\n".join(ours)
