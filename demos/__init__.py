@@ -1,0 +1,1 @@
+"""Runnable demonstrations of autoguidance (pure PyTorch; Pillow draws the figures)."""
