@@ -1,1 +1,9 @@
-"""EDM2 networks in pure PyTorch (never imports ComfyUI)."""
+"""EDM2 networks in pure PyTorch (never imports ComfyUI), written from the papers.
+
+``EDM2`` is the preconditioned denoiser D(x; σ, c) with the official ``Precond`` constructor
+arguments and parameter names, so official state dicts load as they are.
+"""
+
+from .unet import EDM2, UNet
+
+__all__ = ["EDM2", "UNet"]
