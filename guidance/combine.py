@@ -46,13 +46,17 @@ def combine(d1: Tensor, terms: Sequence[tuple[Tensor, Tensor | float]]) -> Tenso
         return d1
     acc_dtype = torch.float32 if d1.dtype in _HALF else d1.dtype
     main = d1.to(acc_dtype)
-    out = main.clone()
-    for d0, w in active:
+    for d0, _ in active:
         if d0.shape != d1.shape:
             raise ValueError(
                 f"combine: guide prediction shape {tuple(d0.shape)} differs from the main "
                 f"prediction {tuple(d1.shape)}; both models must see the same input"
             )
+    if len(active) == 1:  # w·D1 + (1 − w)·D0 as D0.lerp(D1, w): the official EDM2 arithmetic
+        d0, w = active[0]
+        return d0.to(acc_dtype).lerp(main, _per_sample(w, main)).to(d1.dtype)
+    out = main.clone()
+    for d0, w in active:
         out = out + guidance_term(main, d0.to(acc_dtype), w)
     return out.to(d1.dtype)
 
