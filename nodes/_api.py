@@ -3,6 +3,7 @@
 Everything in ``nodes/`` reaches ComfyUI through the names below.
 """
 
+import comfy.conds as conds  # noqa: F401
 import comfy.latent_formats as latent_formats  # noqa: F401
 import comfy.model_base as model_base  # noqa: F401
 import comfy.model_management as model_management  # noqa: F401

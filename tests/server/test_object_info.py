@@ -8,7 +8,8 @@ pytestmark = [pytest.mark.comfyui, pytest.mark.server]
 
 OUR_NODES = [
     "AutoGuidanceGuider", "AutoGuidanceModelPatch", "GuidanceScheduleConstant", "GuidanceScheduleInterval",
-    "GuidanceScheduleRamp", "GuidanceScheduleKnots", "GuidanceScheduleLimit",
+    "GuidanceScheduleRamp", "GuidanceScheduleKnots", "GuidanceScheduleLimit", "EDM2Loader", "EDM2ClassConditioning",
+    "EDM2EmptyLatent", "EDM2PixelsToImage", "EDM2VAEDecode",
 ]
 
 

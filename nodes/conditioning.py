@@ -1,0 +1,79 @@
+"""``EDM2ClassConditioning``: an ImageNet-1k (or any) class as CONDITIONING for EDM2 models.
+
+The conditioning holds the class vector c ∈ R^label_dim (one-hot, or a mix of two classes,
+or zeros = unconditional, which is what the official code feeds a conditional EDM2 given no
+labels) under ``edm2_labels``; the EDM2 model turns it into the UNet's label input.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import torch
+
+from ._api import io
+from .edm2_model import LABELS_KEY
+
+NAME = "EDM2 Class Conditioning"
+BY_INDEX = "(use class_index)"
+
+
+@cache
+def imagenet_class_names() -> tuple[str, ...]:
+    """The 1000 ImageNet-1k class names in label order."""
+    return tuple(json.loads((Path(__file__).with_name("imagenet_classes.json")).read_text()))
+
+
+def class_options() -> list[str]:
+    return [BY_INDEX] + [f"{i}: {name}" for i, name in enumerate(imagenet_class_names())]
+
+
+def class_vector(label_dim: int, index: int, second: int = -1, mix: float = 0.0) -> torch.Tensor:
+    """c = (1 − mix)·onehot(index) + mix·onehot(second), shape [1, label_dim]; index −1 → zeros."""
+    for field, value in (("class_index", index), ("second_class_index", second)):
+        if not -1 <= value < label_dim:
+            raise ValueError(f"{NAME}: {field} must be -1 (none) or between 0 and {label_dim - 1} "
+                             f"for a model with {label_dim} classes (got {value})")
+    c = torch.zeros(1, label_dim)
+    if index >= 0:
+        c[0, index] += 1.0 - (mix if second >= 0 else 0.0)
+    if second >= 0:
+        c[0, second] += mix
+    return c
+
+
+class EDM2ClassConditioning(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="EDM2ClassConditioning", display_name=NAME, category="sampling/autoguidance/edm2",
+            description="Pick what an EDM2 class-conditional model draws: an ImageNet class by name or index, "
+                        "optionally blended with a second class, or nothing (unconditional).",
+            inputs=[
+                io.Combo.Input("class_name", options=class_options(), default="88: macaw", tooltip=(
+                    "An ImageNet-1k class by name (for the paper's EDM2 models). Pick the first entry to use "
+                    "class_index instead (e.g. for the bundled digits model, classes 0-9).")),
+                io.Int.Input("class_index", default=0, min=-1, max=99999, tooltip=(
+                    "Class number, used when class_name is '(use class_index)'. -1 = no class.")),
+                io.Int.Input("label_dim", default=1000, min=1, max=100000, tooltip=(
+                    "How many classes the model knows: 1000 for ImageNet EDM2, 10 for the bundled digits.")),
+                io.Int.Input("second_class_index", default=-1, min=-1, max=99999, tooltip=(
+                    "Optional second class to blend in (-1 = none).")),
+                io.Float.Input("mix", default=0.0, min=0.0, max=1.0, step=0.05, tooltip=(
+                    "Share of the second class: 0 = only the first, 0.5 = half and half.")),
+                io.Boolean.Input("unconditional", default=False, tooltip=(
+                    "No class at all (zero vector): the input for the unconditional pass of CFG.")),
+            ],
+            outputs=[io.Conditioning.Output()],
+        )
+
+    @classmethod
+    def execute(cls, class_name: str, class_index: int, label_dim: int, second_class_index: int, mix: float,
+                unconditional: bool) -> io.NodeOutput:
+        index = class_index if class_name == BY_INDEX else int(class_name.split(":", 1)[0])
+        if unconditional:
+            index, second_class_index = -1, -1
+        labels = class_vector(label_dim, index, second_class_index, mix)
+        return io.NodeOutput([[labels.unsqueeze(1), {LABELS_KEY: labels}]])  # [1, 1, label_dim], [1, label_dim]

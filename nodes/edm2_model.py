@@ -1,0 +1,115 @@
+"""EDM2 networks as ComfyUI models: latent formats, model config, ``BaseModel`` subclass.
+
+ComfyUI's ``ModelSamplingContinuousEDM`` + ``model_sampling.EDM`` compute exactly EDM2's
+preconditioning (c_in = 1/√(σ² + σ_data²), c_noise = ¼·log σ, c_skip, c_out with
+σ_data = 0.5), so the raw EDM2 UNet F plugs in behind them:
+D(x; σ) = c_skip·x + c_out·F(c_in·x; c_noise, labels).
+
+Class labels travel in the conditioning as ``edm2_labels`` [1, label_dim] and reach the UNet
+as the ``y`` extra cond.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ..edm2 import latents as edm2_latents
+from ._api import conds, latent_formats, model_base, model_management, model_patcher, supported_models_base
+
+LABELS_KEY = "edm2_labels"
+SAMPLING = {"sigma_min": 0.002, "sigma_max": 80.0, "sigma_data": 0.5}
+
+
+class EDM2Latent(latent_formats.LatentFormat):
+    """EDM2 img512: SD VAE latents normalised per channel to mean 0, std 0.5.
+
+    ComfyUI's VAE encode gives raw (unscaled) SD-VAE latents; ``process_in`` maps them to
+    EDM2's space, ``process_out`` maps samples back so the stock VAE Decode works.
+    """
+
+    latent_channels = 4
+    scale_factor = 1.0
+
+    def process_in(self, latent: torch.Tensor) -> torch.Tensor:
+        return edm2_latents.raw_to_normalized(latent)
+
+    def process_out(self, latent: torch.Tensor) -> torch.Tensor:
+        return edm2_latents.normalized_to_raw(latent)
+
+
+class EDM2Pixels(latent_formats.LatentFormat):
+    """EDM2 img64: the 'latent' is the RGB image in [-1, 1] itself."""
+
+    latent_channels = 3
+    scale_factor = 1.0
+
+
+class EDM2Config(supported_models_base.BASE):
+    """A ComfyUI model config for one EDM2 network (the UNet is built by our own code)."""
+
+    unet_config = {"disable_unet_model_creation": True}
+    unet_extra_config = {}
+    sampling_settings = SAMPLING
+    latent_format = EDM2Latent
+    memory_usage_factor = 1.0
+    supported_inference_dtypes = [torch.float16, torch.bfloat16, torch.float32]
+
+    def __init__(self, pixel_space: bool):
+        if pixel_space:
+            self.latent_format = EDM2Pixels
+        super().__init__(dict(self.unet_config))
+
+
+class EDM2UNet(torch.nn.Module):
+    """Calls the raw EDM2 UNet F(x_in, c_noise, labels) the way ComfyUI calls a diffusion model."""
+
+    def __init__(self, net: torch.nn.Module):
+        super().__init__()
+        self.net = net
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.net.compute_dtype
+
+    def forward(self, x: torch.Tensor, timesteps: torch.Tensor, y: torch.Tensor | None = None, **_: Any):
+        labels = None  # noise and label embeddings run in float32, as in the official network
+        if self.net.label_dim:
+            labels = y.float() if y is not None else torch.zeros(x.shape[0], self.net.label_dim, device=x.device)
+        return self.net.unet(x.to(self.dtype), timesteps.float(), labels)  # [B, C, H, W]
+
+
+class EDM2Model(model_base.BaseModel):
+    """ComfyUI ``BaseModel`` for EDM2 (model type EDM, σ ∈ [0.002, 80], σ_data = 0.5)."""
+
+    def __init__(self, net: torch.nn.Module, pixel_space: bool, device: Any = None):
+        config = EDM2Config(pixel_space)
+        config.set_inference_dtype(next(net.parameters()).dtype, None)
+        super().__init__(config, model_type=model_base.ModelType.EDM, device=device)
+        self.diffusion_model = EDM2UNet(net)
+        self.label_dim = int(net.label_dim)
+
+    def extra_conds(self, **kwargs: Any) -> dict:
+        labels = kwargs.get(LABELS_KEY)
+        if labels is None or not self.label_dim:
+            return {}
+        return {"y": conds.CONDRegular(labels)}
+
+    def accepts_conditioning(self, conditioning: list) -> str | None:
+        """Why ``conditioning`` cannot drive this model (None when it can)."""
+        for _, meta in conditioning:
+            labels = meta.get(LABELS_KEY)
+            if labels is None:
+                return ("EDM2 models take a class, not text. Use 'EDM2 Class Conditioning' instead of a text "
+                        "encoder (CLIP Text Encode) for this input.")
+            if self.label_dim and labels.shape[-1] != self.label_dim:
+                return f"class vector has {labels.shape[-1]} entries but the model has {self.label_dim} classes"
+        return None
+
+
+def edm2_patcher(net: torch.nn.Module, pixel_space: bool) -> Any:
+    """Wrap one EDM2 network in a ComfyUI ``ModelPatcher`` managed by its model management."""
+    offload = model_management.unet_offload_device()
+    model = EDM2Model(net, pixel_space, device=offload)
+    return model_patcher.ModelPatcher(model, load_device=model_management.get_torch_device(), offload_device=offload)

@@ -1,0 +1,82 @@
+"""``EDM2Loader``: official EDM2 ``.pkl`` snapshots (read safely) and our ``.safetensors``.
+
+Files are listed from ``models/edm2`` (registered here), ``models/diffusion_models`` and the
+pack's bundled models (``edm2/assets``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import torch
+
+from .. import edm2
+from ._api import folder_paths, io
+from .edm2_model import edm2_patcher
+
+log = logging.getLogger(__name__)
+
+NAME = "EDM2 Loader"
+FOLDER = "edm2"
+EXTENSIONS = {".pkl", ".safetensors"}
+BUNDLED = Path(edm2.__file__).resolve().parent / "assets"
+DTYPES = {"default": None, "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def register_folders() -> None:
+    """Make ``models/edm2`` and the bundled models visible to ComfyUI's file lists."""
+    paths = [os.path.join(folder_paths.models_dir, FOLDER), str(BUNDLED)]
+    if FOLDER not in folder_paths.folder_names_and_paths:
+        folder_paths.folder_names_and_paths[FOLDER] = (paths, set(EXTENSIONS))
+    else:
+        for p in paths:
+            folder_paths.add_model_folder_path(FOLDER, p)
+
+
+def checkpoint_options() -> list[str]:
+    register_folders()
+    own = folder_paths.get_filename_list(FOLDER)
+    others = [f for f in folder_paths.get_filename_list("diffusion_models")
+              if os.path.splitext(f)[1].lower() in EXTENSIONS and f not in own]
+    return own + others
+
+
+def resolve(name: str) -> str:
+    for folder in (FOLDER, "diffusion_models"):
+        path = folder_paths.get_full_path(folder, name)
+        if path is not None:
+            return path
+    raise FileNotFoundError(f"{NAME}: '{name}' is not in models/{FOLDER} or models/diffusion_models. "
+                            "Put the file there and press 'r' to refresh the lists.")
+
+
+class EDM2Loader(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="EDM2Loader", display_name=NAME, category="sampling/autoguidance/edm2",
+            description=("Loads an EDM2 network (the autoguidance paper's models): official .pkl snapshots, read "
+                         "without running any code from the file, or .safetensors converted by this pack."),
+            inputs=[
+                io.Combo.Input("checkpoint", options=checkpoint_options(), tooltip=(
+                    "An EDM2 file from models/edm2 (e.g. edm2-img512-s-2147483-0.070.pkl as main and "
+                    "edm2-img512-xs-0134217-0.125.pkl as guide) or the bundled digits models.")),
+                io.Combo.Input("weight_dtype", options=list(DTYPES), default="default", tooltip=(
+                    "Weight precision. 'default' keeps the file's (official snapshots store float16); "
+                    "float32 is safest on CPU, float16/bfloat16 halve memory on a GPU.")),
+            ],
+            outputs=[io.Model.Output()],
+        )
+
+    @classmethod
+    def execute(cls, checkpoint: str, weight_dtype: str = "default") -> io.NodeOutput:
+        path = resolve(checkpoint)
+        try:
+            net = edm2.load(path, device="cpu", dtype=DTYPES[weight_dtype])
+        except (ValueError, OSError, KeyError) as err:
+            raise ValueError(f"{NAME}: '{checkpoint}' is not a usable EDM2 checkpoint: {err}") from None
+        pixel_space = int(net.img_channels) == 3
+        log.info("%s: %s (%s, %d classes)", NAME, checkpoint, "pixels" if pixel_space else "latents", net.label_dim)
+        return io.NodeOutput(edm2_patcher(net.eval().requires_grad_(False), pixel_space))

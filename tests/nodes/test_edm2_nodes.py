@@ -1,0 +1,142 @@
+"""EDM2 networks built by our code inside real ComfyUI sampling, and the EDM2 nodes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.testing import assert_close
+
+from .comfy_env import import_comfy
+
+pytestmark = pytest.mark.comfyui
+TINY = {"img_resolution": 8, "img_channels": 4, "label_dim": 10, "model_channels": 16, "channel_mult": [1, 2],
+        "num_blocks": 1, "attn_resolutions": [4]}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def comfy():
+    import_comfy()
+
+
+def tiny_net(seed, channels=16):
+    from comfyui_autoguidance.edm2 import EDM2
+
+    torch.manual_seed(seed)
+    net = EDM2(**{**TINY, "model_channels": channels}).eval().requires_grad_(False)
+    for p in net.parameters():
+        if p.ndim == 0:
+            p.fill_(0.6)
+    return net
+
+
+def class_cond(index, label_dim=10):
+    from comfyui_autoguidance.nodes.conditioning import BY_INDEX, EDM2ClassConditioning
+
+    return EDM2ClassConditioning.execute(class_name=BY_INDEX, class_index=index, label_dim=label_dim,
+                                         second_class_index=-1, mix=0.0, unconditional=False).result[0]
+
+
+def test_comfy_edm_wrapping_equals_our_preconditioning():
+    from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
+
+    net = tiny_net(0)
+    patcher = edm2_patcher(net, pixel_space=False)
+    x = torch.randn(2, 4, 8, 8)
+    sigma = torch.tensor([0.5, 20.0])
+    labels = torch.eye(10)[[3, 7]]
+    with torch.no_grad():
+        ours = net(x, sigma, labels)
+        comfy_out = patcher.model.apply_model(x, sigma, y=labels)
+    assert_close(comfy_out, ours, rtol=1e-5, atol=1e-5)
+
+
+def test_guider_on_edm2_pair_matches_separate_predictions_and_counts_interval():
+    import comfy.samplers
+
+    from comfyui_autoguidance.guidance import Constant, Interval
+    from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
+    from comfyui_autoguidance.nodes.guider import AutoGuidanceGuider
+
+    main_net, guide_net = tiny_net(1, 32), tiny_net(2, 16)
+    main, guide = edm2_patcher(main_net, False), edm2_patcher(guide_net, False)
+    positive = class_cond(4)
+    guider = AutoGuidanceGuider.execute(model=main, guide_model=guide, positive=positive, w=2.1, cfg=1.0,
+                                        schedule=Interval(Constant(2.1), 0.28, 5.42)).result[0]
+    steps, original = [], guider.predict_noise
+
+    def recorded(x, timestep, model_options={}, seed=None):  # noqa: B006
+        out = original(x, timestep, model_options=model_options, seed=seed)
+        steps.append((x.clone(), timestep.clone(), out.clone()))
+        return out
+
+    guider.predict_noise = recorded
+    ms = main.get_model_object("model_sampling")
+    sigmas = comfy.samplers.calculate_sigmas(ms, "karras", 12)
+    noise = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0))
+    guider.sample(noise, torch.zeros_like(noise), comfy.samplers.sampler_object("heun"), sigmas, seed=0,
+                  disable_pbar=True)
+    labels = torch.eye(10)[[4]]
+    inside = 0
+    with torch.no_grad():
+        for x, sigma, out in steps:
+            d1 = main_net(x, sigma, labels)
+            w = 2.1 if 0.28 < sigma.item() <= 5.42 else 1.0
+            inside += w != 1.0
+            expected = d1 if w == 1.0 else guide_net(x, sigma, labels).lerp(d1, w)
+            assert_close(out, expected, rtol=1e-5, atol=1e-5)
+    assert guider.guide_calls == inside and 0 < inside < len(steps)
+
+
+def test_text_conditioning_into_edm2_is_refused():
+    from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
+    from comfyui_autoguidance.nodes.guider import AutoGuidanceGuider
+
+    main, guide = edm2_patcher(tiny_net(1), False), edm2_patcher(tiny_net(2), False)
+    text = [[torch.randn(1, 77, 768), {}]]
+    with pytest.raises(ValueError, match="Autoguidance Guider: 'positive' does not fit EDM2Config.*EDM2 Class "
+                                         "Conditioning"):
+        AutoGuidanceGuider.execute(model=main, guide_model=guide, positive=text, w=2.0, cfg=1.0)
+
+
+def test_edm2_with_sd15_pair_is_refused_before_loading():
+    from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
+    from comfyui_autoguidance.nodes.model_patch import AutoGuidanceModelPatch
+
+    from .comfy_env import tiny_sd15
+
+    with pytest.raises(ValueError, match=r"main model EDM2Config \(latent EDM2Latent, 4 ch\) and guide model SD15 .*"
+                                         r"different latent formats"):
+        AutoGuidanceModelPatch.execute(model=edm2_patcher(tiny_net(1), False), guide_model=tiny_sd15(3), w=2.0)
+
+
+def test_class_conditioning_vectors():
+    from comfyui_autoguidance.nodes.conditioning import EDM2ClassConditioning
+
+    cond = EDM2ClassConditioning.execute(class_name="88: macaw", class_index=0, label_dim=1000,
+                                         second_class_index=207, mix=0.25, unconditional=False).result[0]
+    labels = cond[0][1]["edm2_labels"]
+    assert labels.shape == (1, 1000) and labels[0, 88].item() == 0.75 and labels[0, 207].item() == 0.25
+    unc = EDM2ClassConditioning.execute(class_name="88: macaw", class_index=0, label_dim=1000,
+                                        second_class_index=-1, mix=0.0, unconditional=True).result[0]
+    assert unc[0][1]["edm2_labels"].abs().sum().item() == 0
+    with pytest.raises(ValueError, match="class_index must be -1 .* between 0 and 9"):
+        class_cond(12)
+
+
+def test_loader_reads_snapshot_and_refuses_non_edm2(tmp_path):
+    import folder_paths
+
+    from comfyui_autoguidance.nodes.loaders import EDM2Loader, register_folders
+
+    from ..conftest import FIXTURES  # noqa: TID252
+
+    register_folders()
+    folder = tmp_path / "edm2"
+    folder.mkdir()
+    (folder / "tiny.pkl").write_bytes((FIXTURES / "edm2" / "latent16_c10.snapshot.pkl").read_bytes())
+    (folder / "other.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")
+    folder_paths.add_model_folder_path("edm2", str(folder))
+    patcher = EDM2Loader.execute(checkpoint="tiny.pkl", weight_dtype="float32").result[0]
+    assert patcher.model.label_dim == 10 and patcher.model.latent_format.latent_channels == 4
+    with pytest.raises(ValueError, match="EDM2 Loader: 'other.safetensors' is not a usable EDM2 checkpoint"):
+        EDM2Loader.execute(checkpoint="other.safetensors", weight_dtype="default")
