@@ -138,3 +138,52 @@ def test_model_patch_on_plain_ksampler_equals_guider(comfy, pair):
     assert_close(via_ksampler, via_guider, rtol=1e-4, atol=1e-4)
     assert not torch.allclose(via_guider, comfy.sample.sample(main, noise, 6, 4.0, "heun", "karras", positive,
                                                               negative, latent, seed=5, disable_pbar=True))
+
+
+def test_guide_is_loaded_by_comfy_model_management(comfy, pair):
+    """The guide rides as an additional model of the main patcher: prepare_sampling loads both."""
+    import comfy.model_management as mm
+
+    main, guide = pair
+    guider = make_guider(main, guide, text_cond(10), w=2.0)
+    assert guider.model_patcher.get_nested_additional_models() == [guide]
+    mm.unload_all_models()
+    seen = {}
+    original = mm.load_models_gpu
+
+    def spy(models, *args, **kwargs):
+        seen["models"] = list(models)
+        return original(models, *args, **kwargs)
+
+    mm.load_models_gpu = spy
+    try:
+        run_guider(guider, sigmas_for(main, steps=2))
+    finally:
+        mm.load_models_gpu = original
+    assert guide in seen["models"] and guider.model_patcher in seen["models"]
+
+
+def test_cfg_rescale_patch_on_main_is_honoured(comfy, pair):
+    """A sampler_cfg_function on the main model (RescaleCFG) replaces the CFG term; AG adds on top."""
+    from comfy_extras.nodes_model_advanced import RescaleCFG
+
+    main, guide = pair
+    rescaled = RescaleCFG().patch(main, 0.7)[0]
+    positive, negative = text_cond(10), text_cond(11)
+    plain = make_guider(main, guide, positive, negative, w=2.0, cfg=4.0)
+    with_rescale = make_guider(rescaled, guide, positive, negative, w=2.0, cfg=4.0)
+    steps = record_steps(with_rescale)
+    a = run_guider(plain, sigmas_for(main, steps=3))
+    b = run_guider(with_rescale, sigmas_for(main, steps=3))
+    assert not torch.allclose(a, b)
+    x, sigma, out = steps[0]
+    args = {}
+    with torch.no_grad():
+        d_c = main.model.apply_model(x, sigma, c_crossattn=positive[0][0])
+        d_u = main.model.apply_model(x, sigma, c_crossattn=negative[0][0])
+        d_g = guide.model.apply_model(x, sigma, c_crossattn=positive[0][0])
+        fn = rescaled.model_options["sampler_cfg_function"]
+        args = {"cond": x - d_c, "uncond": x - d_u, "cond_scale": 4.0, "sigma": sigma, "input": x,
+                "cond_denoised": d_c, "uncond_denoised": d_u, "model": main.model, "model_options": {}}
+        expected = x - fn(args) + (2.0 - 1) * (d_c - d_g)
+    assert_close(out, expected, rtol=1e-4, atol=1e-4)
