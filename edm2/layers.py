@@ -96,7 +96,10 @@ class MPConv(nn.Module):
     def normalized_weight(self, dtype: torch.dtype) -> Tensor:
         """normalize(w)/√fan_in in ``dtype``, cached in eval mode until the weight changes."""
         w = self.weight
-        key = (w._version, w.data_ptr(), w.device, dtype)
+        # Inference tensors (weights made under torch.inference_mode, as ComfyUI loads them) have no
+        # version counter; they cannot change outside inference mode, and a replaced one moves.
+        version = -1 if w.is_inference() else w._version
+        key = (version, w.data_ptr(), w.device, dtype)
         if not self.training and self.cache_enabled and self._cache is not None and self._cache[0] == key:
             return self._cache[1]
         with torch.set_grad_enabled(self.training and torch.is_grad_enabled()):

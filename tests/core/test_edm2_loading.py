@@ -138,3 +138,25 @@ def test_every_named_config_builds_and_presets_are_consistent():
     assert presets.config_for_checkpoint("edm2-img512-xs-uncond-2147483-0.045.pkl")["label_dim"] == 0
     with pytest.raises(ValueError, match="unknown name 'img512-huge'"):
         presets.config("img512-huge")
+
+
+def test_weights_made_under_inference_mode_work_in_and_out_of_it():
+    """ComfyUI loads and samples under torch.inference_mode: the weight cache must cope."""
+    from comfyui_autoguidance.edm2 import EDM2
+
+    config = dict(img_resolution=8, img_channels=1, label_dim=0, model_channels=8, channel_mult=[1, 2], num_blocks=1,
+                  attn_resolutions=[])
+    torch.manual_seed(0)
+    reference = EDM2(**config).eval()
+    x, sigma = torch.randn(2, 1, 8, 8), torch.tensor([0.5, 3.0])
+    with torch.no_grad():
+        expected = reference(x, sigma)
+    with torch.inference_mode():
+        net = EDM2(**config).eval()
+        net.load_state_dict(reference.state_dict())
+        inside = net(x, sigma)
+        inside_again = net(x, sigma)  # from the cache
+    with torch.no_grad():
+        outside = net(x, sigma)
+    for out in (inside, inside_again, outside):
+        torch.testing.assert_close(out, expected)
