@@ -40,10 +40,13 @@ class EDM2Latent(latent_formats.LatentFormat):
 
 
 class EDM2Pixels(latent_formats.LatentFormat):
-    """EDM2 img64: the 'latent' is the RGB image in [-1, 1] itself."""
+    """Pixel-space EDM2 (img64, the bundled digits): the 'latent' is the image in [-1, 1] itself."""
 
     latent_channels = 3
     scale_factor = 1.0
+
+    def __init__(self, channels: int = 3):
+        self.latent_channels = channels
 
 
 class EDM2Config(supported_models_base.BASE):
@@ -56,10 +59,10 @@ class EDM2Config(supported_models_base.BASE):
     memory_usage_factor = 1.0
     supported_inference_dtypes = [torch.float16, torch.bfloat16, torch.float32]
 
-    def __init__(self, pixel_space: bool):
-        if pixel_space:
-            self.latent_format = EDM2Pixels
+    def __init__(self, pixel_space: bool, channels: int = 4):
         super().__init__(dict(self.unet_config))
+        if pixel_space:
+            self.latent_format = EDM2Pixels(channels)
 
 
 class EDM2UNet(torch.nn.Module):
@@ -84,7 +87,7 @@ class EDM2Model(model_base.BaseModel):
     """ComfyUI ``BaseModel`` for EDM2 (model type EDM, σ ∈ [0.002, 80], σ_data = 0.5)."""
 
     def __init__(self, net: torch.nn.Module, pixel_space: bool, device: Any = None):
-        config = EDM2Config(pixel_space)
+        config = EDM2Config(pixel_space, int(net.img_channels))
         config.set_inference_dtype(next(net.parameters()).dtype, None)
         super().__init__(config, model_type=model_base.ModelType.EDM, device=device)
         self.diffusion_model = EDM2UNet(net)
