@@ -71,12 +71,24 @@ class EDM2Loader(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, checkpoint: str, weight_dtype: str = "default") -> bool | str:
+        """Refuse, at queue time, a file that is missing or (for .safetensors) has no EDM2 header."""
+        try:
+            path = resolve(checkpoint)
+            if path.lower().endswith(".safetensors"):
+                edm2.loading.read_safetensors_config(path)
+        except (FileNotFoundError, ValueError) as err:
+            message = str(err) if str(err).startswith(NAME) else f"{NAME}: '{checkpoint}' is not an EDM2 checkpoint: {err}"
+            return message
+        return True
+
+    @classmethod
     def execute(cls, checkpoint: str, weight_dtype: str = "default") -> io.NodeOutput:
         path = resolve(checkpoint)
         try:
             net = edm2.load(path, device="cpu", dtype=DTYPES[weight_dtype])
         except (ValueError, OSError, KeyError) as err:
             raise ValueError(f"{NAME}: '{checkpoint}' is not a usable EDM2 checkpoint: {err}") from None
-        pixel_space = int(net.img_channels) == 3
+        pixel_space = int(net.img_channels) != 4  # img64 (RGB) and the bundled digits (gray)
         log.info("%s: %s (%s, %d classes)", NAME, checkpoint, "pixels" if pixel_space else "latents", net.label_dim)
         return io.NodeOutput(edm2_patcher(net.eval().requires_grad_(False), pixel_space))

@@ -1,0 +1,311 @@
+"""Writes the bundled example workflows (``workflows/*.json``) in ComfyUI's UI format.
+
+``python tools/build_workflows.py`` regenerates every file; the tests in
+``tests/server/test_workflows.py`` check each one against a real ComfyUI (node types, widget
+values, and the digits workflow queued to an image). The graphs are written here rather than
+hand-edited so that links, ids and slots stay consistent.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
+
+# Socket inputs and outputs of each node type used: [(name, type)], in declaration order.
+SOCKETS: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
+    "EDM2Loader": ([], [("MODEL", "MODEL")]),
+    "EDM2ClassConditioning": ([], [("CONDITIONING", "CONDITIONING")]),
+    "EDM2EmptyLatent": ([], [("LATENT", "LATENT")]),
+    "EDM2PixelsToImage": ([("samples", "LATENT")], [("IMAGE", "IMAGE")]),
+    "EDM2VAEDecode": ([("samples", "LATENT"), ("vae", "VAE")], [("IMAGE", "IMAGE")]),
+    "AutoGuidanceGuider": ([("model", "MODEL"), ("guide_model", "MODEL"), ("positive", "CONDITIONING"),
+                            ("negative", "CONDITIONING"), ("guide_positive", "CONDITIONING"),
+                            ("schedule", "GUIDANCE_SCHEDULE"), ("cfg_schedule", "GUIDANCE_SCHEDULE")],
+                           [("GUIDER", "GUIDER")]),
+    "AutoGuidanceModelPatch": ([("model", "MODEL"), ("guide_model", "MODEL"), ("schedule", "GUIDANCE_SCHEDULE")],
+                               [("MODEL", "MODEL")]),
+    "GuidanceScheduleConstant": ([], [("schedule", "GUIDANCE_SCHEDULE")]),
+    "GuidanceScheduleInterval": ([], [("schedule", "GUIDANCE_SCHEDULE")]),
+    "GuidanceScheduleRamp": ([], [("schedule", "GUIDANCE_SCHEDULE")]),
+    "GuidanceScheduleKnots": ([], [("schedule", "GUIDANCE_SCHEDULE")]),
+    "GuidanceScheduleLimit": ([("schedule", "GUIDANCE_SCHEDULE")], [("schedule", "GUIDANCE_SCHEDULE")]),
+    "KSamplerSelect": ([], [("SAMPLER", "SAMPLER")]),
+    "KarrasScheduler": ([], [("SIGMAS", "SIGMAS")]),
+    "BasicScheduler": ([("model", "MODEL")], [("SIGMAS", "SIGMAS")]),
+    "RandomNoise": ([], [("NOISE", "NOISE")]),
+    "SamplerCustomAdvanced": ([("noise", "NOISE"), ("guider", "GUIDER"), ("sampler", "SAMPLER"),
+                               ("sigmas", "SIGMAS"), ("latent_image", "LATENT")],
+                              [("output", "LATENT"), ("denoised_output", "LATENT")]),
+    "SaveImage": ([("images", "IMAGE")], []),
+    "CheckpointLoaderSimple": ([], [("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")]),
+    "CLIPTextEncode": ([("clip", "CLIP")], [("CONDITIONING", "CONDITIONING")]),
+    "EmptyLatentImage": ([], [("LATENT", "LATENT")]),
+    "KSampler": ([("model", "MODEL"), ("positive", "CONDITIONING"), ("negative", "CONDITIONING"),
+                  ("latent_image", "LATENT")], [("LATENT", "LATENT")]),
+    "VAEDecode": ([("samples", "LATENT"), ("vae", "VAE")], [("IMAGE", "IMAGE")]),
+    "VAELoader": ([], [("VAE", "VAE")]),
+    "Note": ([], []),
+}
+
+
+@dataclass
+class Node:
+    id: int
+    type: str
+    pos: tuple[int, int]
+    widgets: list[Any]
+    title: str | None = None
+    size: tuple[int, int] = (300, 110)
+    inputs: dict[str, int | None] = field(default_factory=dict)   # input name -> link id
+    outputs: dict[int, list[int]] = field(default_factory=dict)   # output slot -> link ids
+
+
+class Graph:
+    """A LiteGraph graph as ComfyUI's front end saves it (``version`` 0.4)."""
+
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+        self.links: list[list[Any]] = []
+
+    def add(self, type_: str, widgets: list[Any], pos: tuple[int, int], title: str | None = None,
+            size: tuple[int, int] = (300, 110)) -> Node:
+        node = Node(len(self.nodes) + 1, type_, pos, widgets, title, size)
+        node.inputs = {name: None for name, _ in SOCKETS[type_][0]}
+        self.nodes.append(node)
+        return node
+
+    def link(self, src: Node, slot: int, dst: Node, input_name: str) -> None:
+        link_id = len(self.links) + 1
+        kind = SOCKETS[src.type][1][slot][1]
+        self.links.append([link_id, src.id, slot, dst.id, list(dst.inputs).index(input_name), kind])
+        dst.inputs[input_name] = link_id
+        src.outputs.setdefault(slot, []).append(link_id)
+
+    def to_json(self) -> dict[str, Any]:
+        nodes = []
+        for order, n in enumerate(self.nodes):
+            ins, outs = SOCKETS[n.type]
+            entry: dict[str, Any] = {
+                "id": n.id, "type": n.type, "pos": list(n.pos), "size": list(n.size), "flags": {},
+                "order": order, "mode": 0,
+                "inputs": [{"name": name, "type": kind, "link": n.inputs[name]} for name, kind in ins],
+                "outputs": [{"name": name, "type": kind, "links": n.outputs.get(i, []), "slot_index": i}
+                            for i, (name, kind) in enumerate(outs)],
+                "properties": {"Node name for S&R": n.type},
+                "widgets_values": n.widgets,
+            }
+            if n.title:
+                entry["title"] = n.title
+            if n.type == "Note":
+                entry["color"], entry["bgcolor"] = "#432", "#653"
+            nodes.append(entry)
+        return {"last_node_id": len(self.nodes), "last_link_id": len(self.links), "nodes": nodes,
+                "links": self.links, "groups": [], "config": {}, "extra": {"ds": {"scale": 0.8, "offset": [0, 0]}},
+                "version": 0.4}
+
+
+def edm2_sampling(g: Graph, guider: Node, latent: Node, steps: int, seed: int, x: int, y: int) -> Node:
+    """RandomNoise + heun + the EDM schedule (σ 80 → 0.002, ρ = 7) into SamplerCustomAdvanced."""
+    noise = g.add("RandomNoise", [seed, "fixed"], (x, y))
+    sampler = g.add("KSamplerSelect", ["heun"], (x, y + 140))
+    sigmas = g.add("KarrasScheduler", [steps, 80.0, 0.002, 7.0], (x, y + 260), size=(300, 160))
+    run = g.add("SamplerCustomAdvanced", [], (x + 340, y), size=(300, 130))
+    g.link(noise, 0, run, "noise")
+    g.link(guider, 0, run, "guider")
+    g.link(sampler, 0, run, "sampler")
+    g.link(sigmas, 0, run, "sigmas")
+    g.link(latent, 0, run, "latent_image")
+    return run
+
+
+def digits(w: float = 2.0) -> Graph:
+    g = Graph()
+    g.add("Note", ["Autoguidance on the bundled digits models (16x16 grey, 10 classes): nothing to download.\n\n"
+                   "main = digits-main (large, trained fully); guide = digits-guide (small, trained 1/16 as long).\n"
+                   "w = 1 is off; about 2 is the paper's sweet spot. Change class_index (0-9) for another digit."],
+          (20, -160), size=(660, 120))
+    main = g.add("EDM2Loader", ["digits-main.safetensors", "default"], (20, 0), "main model")
+    guide = g.add("EDM2Loader", ["digits-guide.safetensors", "default"], (20, 130), "guide model (weaker)")
+    cond = g.add("EDM2ClassConditioning", ["(use class_index)", 3, 10, -1, 0.0, False], (20, 260), size=(300, 200))
+    latent = g.add("EDM2EmptyLatent", [1, 16, 8], (20, 500), size=(300, 130))
+    guider = g.add("AutoGuidanceGuider", [w, 1.0], (360, 0), size=(300, 200))
+    g.link(main, 0, guider, "model")
+    g.link(guide, 0, guider, "guide_model")
+    g.link(cond, 0, guider, "positive")
+    run = edm2_sampling(g, guider, latent, 32, 42, 360, 250)
+    image = g.add("EDM2PixelsToImage", [], (1040, 250))
+    g.link(run, 0, image, "samples")
+    save = g.add("SaveImage", ["autoguidance_digits"], (1040, 360), size=(320, 300))
+    g.link(image, 0, save, "images")
+    return g
+
+
+def schedule_showcase() -> Graph:
+    """The five schedule nodes, each driving its own guider on the digits trio (one row each)."""
+    g = Graph()
+    g.add("Note", ["Guidance schedules w(sigma), each on the bundled digits models. The curve inside each schedule "
+                   "node shows w against log sigma (high noise on the left); shaded is where the guide runs, and the "
+                   "title line counts the guide evaluations for the connected sampler.\n"
+                   "Constant: the paper's choice for autoguidance. Interval: guide only for sigma in (lo, hi]; "
+                   "elsewhere the guide is skipped. Ramp / Knots: any curve. Limit: cut any curve to an interval."],
+          (20, -200), size=(1000, 150))
+    main = g.add("EDM2Loader", ["digits-main.safetensors", "default"], (20, 0), "main model")
+    guide = g.add("EDM2Loader", ["digits-guide.safetensors", "default"], (20, 130), "guide model (weaker)")
+    cond = g.add("EDM2ClassConditioning", ["(use class_index)", 7, 10, -1, 0.0, False], (20, 260), size=(300, 200))
+    latent = g.add("EDM2EmptyLatent", [1, 16, 4], (20, 500), size=(300, 130))
+    row = 430
+    ramp = g.add("GuidanceScheduleRamp", [3.0, 1.0, 80.0, 0.01, "log", "cosine"], (360, 2 * row), size=(300, 380))
+    limit = g.add("GuidanceScheduleLimit", [0.1, 10.0], (360, 3 * row), size=(300, 300))
+    g.link(ramp, 0, limit, "schedule")
+    driven = [
+        (g.add("GuidanceScheduleConstant", [2.0], (360, 0), size=(300, 260)), 0),
+        (g.add("GuidanceScheduleInterval", [2.0, 0.28, 5.42], (360, row), size=(300, 320)), 1),
+        (limit, 3),
+        (g.add("GuidanceScheduleKnots", ["80, 5, 1, 0.1", "1.5, 2.5, 2.0, 1.0"], (360, 4 * row), size=(300, 340)), 4),
+    ]
+    for i, (sched, r) in enumerate(driven):
+        y = r * row
+        guider = g.add("AutoGuidanceGuider", [2.0, 1.0], (700, y), size=(300, 380))
+        g.link(main, 0, guider, "model")
+        g.link(guide, 0, guider, "guide_model")
+        g.link(cond, 0, guider, "positive")
+        g.link(sched, 0, guider, "schedule")
+        run = edm2_sampling(g, guider, latent, 32, 7, 1040, y)
+        image = g.add("EDM2PixelsToImage", [], (1720, y))
+        g.link(run, 0, image, "samples")
+        save = g.add("SaveImage", [f"autoguidance_schedule_{i}"], (1960, y), size=(260, 260))
+        g.link(image, 0, save, "images")
+    return g
+
+
+def edm2_imagenet(main_file: str, guide_file: str, w: float, title: str) -> Graph:
+    g = Graph()
+    g.add("Note", [f"{title}: the paper's autoguidance preset (ImageNet-512, class-conditional, w = {w}).\n\n"
+                   f"Put the official snapshots in ComfyUI/models/edm2/ (the .pkl files load safely as they are, "
+                   f"or convert them with 'python -m comfyui_autoguidance.edm2.convert'):\n"
+                   f"  main:  {main_file}\n  guide: {guide_file}\n"
+                   "Both from https://nvlabs-fi-cdn.nvidia.com/edm2/posthoc-reconstructions/\n"
+                   "and the VAE vae-ft-mse-840000-ema-pruned.safetensors (stabilityai/sd-vae-ft-mse) in "
+                   "ComfyUI/models/vae/.\nUse EDM2 VAE Decode: EDM2 maps pixels to [0, 1] before the VAE."],
+          (20, -230), size=(760, 200))
+    main = g.add("EDM2Loader", [main_file, "default"], (20, 0), "main model")
+    guide = g.add("EDM2Loader", [guide_file, "default"], (20, 130), "guide model (smaller, shorter-trained)")
+    cond = g.add("EDM2ClassConditioning", ["88: macaw", 0, 1000, -1, 0.0, False], (20, 260), size=(300, 200))
+    latent = g.add("EDM2EmptyLatent", [4, 64, 1], (20, 500), size=(300, 130))
+    guider = g.add("AutoGuidanceGuider", [w, 1.0], (360, 0), size=(300, 200))
+    g.link(main, 0, guider, "model")
+    g.link(guide, 0, guider, "guide_model")
+    g.link(cond, 0, guider, "positive")
+    run = edm2_sampling(g, guider, latent, 32, 0, 360, 250)
+    vae = g.add("VAELoader", ["vae-ft-mse-840000-ema-pruned.safetensors"], (700, 430))
+    decode = g.add("EDM2VAEDecode", [], (1040, 250))
+    g.link(run, 0, decode, "samples")
+    g.link(vae, 0, decode, "vae")
+    save = g.add("SaveImage", ["autoguidance_edm2"], (1040, 360), size=(512, 560))
+    g.link(decode, 0, save, "images")
+    return g
+
+
+PROMPT = "a lighthouse on a rocky coast at dusk, detailed oil painting"
+NEGATIVE = "blurry, low quality, deformed"
+
+
+def sdxl_hybrid() -> Graph:
+    g = Graph()
+    g.add("Note", ["SDXL autoguidance + CFG (the paper's hybrid) with a guidance interval on the CFG term.\n\n"
+                   "main:  sd_xl_base_1.0.safetensors in ComfyUI/models/checkpoints/\n"
+                   "guide: sdxl_guide.safetensors, a weaker SDXL checkpoint of the same family (an earlier, less "
+                   "trained or smaller one): pick yours in the list.\n"
+                   "Autoguidance w = 1.5 runs at every step (the paper: an interval does not help it); the CFG term "
+                   "(cfg 4.5) runs only for sigma in (0.28, 5.42], where it helps most."],
+          (20, -230), size=(760, 190))
+    main = g.add("CheckpointLoaderSimple", ["sd_xl_base_1.0.safetensors"], (20, 0), "main checkpoint")
+    guide = g.add("CheckpointLoaderSimple", ["sdxl_guide.safetensors"], (20, 140), "guide checkpoint (weaker)")
+    pos = g.add("CLIPTextEncode", [PROMPT], (360, 0), size=(380, 160))
+    neg = g.add("CLIPTextEncode", [NEGATIVE], (360, 200), size=(380, 160))
+    g.link(main, 1, pos, "clip")
+    g.link(main, 1, neg, "clip")
+    interval = g.add("GuidanceScheduleInterval", [4.5, 0.28, 5.42], (360, 400), "CFG only inside the interval",
+                     size=(380, 220))
+    guider = g.add("AutoGuidanceGuider", [1.5, 1.0], (780, 0), size=(320, 220))
+    g.link(main, 0, guider, "model")
+    g.link(guide, 0, guider, "guide_model")
+    g.link(pos, 0, guider, "positive")
+    g.link(neg, 0, guider, "negative")
+    g.link(interval, 0, guider, "cfg_schedule")
+    latent = g.add("EmptyLatentImage", [1024, 1024, 1], (780, 260))
+    noise = g.add("RandomNoise", [0, "fixed"], (780, 420))
+    sampler = g.add("KSamplerSelect", ["euler"], (780, 540))
+    sigmas = g.add("BasicScheduler", ["karras", 30, 1.0], (780, 640), size=(320, 130))
+    g.link(main, 0, sigmas, "model")
+    run = g.add("SamplerCustomAdvanced", [], (1140, 0), size=(300, 130))
+    g.link(noise, 0, run, "noise")
+    g.link(guider, 0, run, "guider")
+    g.link(sampler, 0, run, "sampler")
+    g.link(sigmas, 0, run, "sigmas")
+    g.link(latent, 0, run, "latent_image")
+    decode = g.add("VAEDecode", [], (1140, 180))
+    g.link(run, 0, decode, "samples")
+    g.link(main, 2, decode, "vae")
+    save = g.add("SaveImage", ["autoguidance_sdxl"], (1480, 0), size=(512, 560))
+    g.link(decode, 0, save, "images")
+    return g
+
+
+def sd15_ksampler() -> Graph:
+    g = Graph()
+    g.add("Note", ["SD1.5 autoguidance on the plain KSampler through the model patch (also works for detailers).\n\n"
+                   "main:  v1-5-pruned-emaonly.safetensors in ComfyUI/models/checkpoints/\n"
+                   "guide: sd15_guide.safetensors, a weaker SD1.5 checkpoint (e.g. an earlier one, or the same base "
+                   "without your fine-tune): pick yours in the list.\n"
+                   "The KSampler's cfg and negative prompt still apply: together with w this is the paper's hybrid."],
+          (20, -200), size=(760, 160))
+    main = g.add("CheckpointLoaderSimple", ["v1-5-pruned-emaonly.safetensors"], (20, 0), "main checkpoint")
+    guide = g.add("CheckpointLoaderSimple", ["sd15_guide.safetensors"], (20, 140), "guide checkpoint (weaker)")
+    patch = g.add("AutoGuidanceModelPatch", [2.0], (360, 0), size=(320, 130))
+    g.link(main, 0, patch, "model")
+    g.link(guide, 0, patch, "guide_model")
+    pos = g.add("CLIPTextEncode", [PROMPT], (360, 170), size=(380, 160))
+    neg = g.add("CLIPTextEncode", [NEGATIVE], (360, 370), size=(380, 160))
+    g.link(main, 1, pos, "clip")
+    g.link(main, 1, neg, "clip")
+    latent = g.add("EmptyLatentImage", [512, 512, 1], (360, 570))
+    sampler = g.add("KSampler", [0, "fixed", 25, 3.0, "dpmpp_2m", "karras", 1.0], (780, 0), size=(320, 270))
+    g.link(patch, 0, sampler, "model")
+    g.link(pos, 0, sampler, "positive")
+    g.link(neg, 0, sampler, "negative")
+    g.link(latent, 0, sampler, "latent_image")
+    decode = g.add("VAEDecode", [], (1140, 0))
+    g.link(sampler, 0, decode, "samples")
+    g.link(main, 2, decode, "vae")
+    save = g.add("SaveImage", ["autoguidance_sd15"], (1140, 120), size=(512, 560))
+    g.link(decode, 0, save, "images")
+    return g
+
+
+def all_workflows() -> dict[str, Graph]:
+    return {
+        "autoguidance-digits.json": digits(),
+        "autoguidance-schedule-showcase.json": schedule_showcase(),
+        "edm2-img512-s-xs-autoguidance.json": edm2_imagenet(
+            "edm2-img512-s-2147483-0.070.pkl", "edm2-img512-xs-0134217-0.125.pkl", 2.1, "EDM2-S guided by EDM2-XS"),
+        "edm2-img512-xxl-m-autoguidance.json": edm2_imagenet(
+            "edm2-img512-xxl-0939524-0.075.pkl", "edm2-img512-m-0268435-0.155.pkl", 2.05, "EDM2-XXL guided by EDM2-M"),
+        "sdxl-autoguidance-cfg-interval.json": sdxl_hybrid(),
+        "sd15-ksampler-autoguidance-patch.json": sd15_ksampler(),
+    }
+
+
+def main() -> None:
+    WORKFLOWS.mkdir(exist_ok=True)
+    for name, graph in all_workflows().items():
+        (WORKFLOWS / name).write_text(json.dumps(graph.to_json(), indent=2) + "\n")
+        print(f"wrote workflows/{name}")  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()
