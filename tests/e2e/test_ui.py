@@ -1,0 +1,150 @@
+"""In the browser, as a person uses it: find our nodes by search, watch the schedule curve
+follow the widgets, load the bundled digits workflow and queue it with the Run button."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from ..server.workflow_api import WORKFLOW_DIR, output_images, wait_for  # noqa: TID252
+from .conftest import close_dialogs
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOT = REPO / "docs" / "schedule_widget.png"
+
+
+def node_clip(page, node_id: int) -> dict:
+    """The page rectangle of a node (title bar included), from the canvas transform."""
+    return page.evaluate("""(id) => {
+        const node = app.graph.getNodeById(id);
+        const c = app.canvas;
+        const rect = c.canvas.getBoundingClientRect();
+        const [x, y] = c.ds.convertOffsetToCanvas([node.pos[0], node.pos[1] - LiteGraph.NODE_TITLE_HEIGHT]);
+        const s = c.ds.scale;
+        return {x: rect.left + x, y: rect.top + y, width: node.size[0] * s,
+                height: (node.size[1] + LiteGraph.NODE_TITLE_HEIGHT) * s};
+    }""", node_id)
+
+
+def shot(page, clip: dict) -> bytes:
+    page.evaluate("() => app.graph.setDirtyCanvas(true, true)")
+    page.wait_for_timeout(400)  # a few animation frames
+    return page.screenshot(clip=clip)
+
+
+def pixels(png: bytes) -> torch.Tensor:
+    """[H, W, 3] int16 RGB of a PNG screenshot."""
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    return torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8).reshape(img.height, img.width, 3).short()
+
+
+def changed_pixels(a: bytes, b: bytes) -> int:
+    return int(((pixels(a) - pixels(b)).abs().amax(-1) > 40).sum())
+
+
+def orange_pixels(png: bytes) -> int:
+    """Pixels of the curve's colour (#f0a040)."""
+    p = pixels(png)
+    r, g, b = p[..., 0], p[..., 1], p[..., 2]
+    return int(((r > 200) & (g > 130) & (g < 190) & (b < 100)).sum())
+
+
+def test_templates_browser_offers_our_workflows(page):
+    page.get_by_text("Templates", exact=True).first.click()  # the sidebar button
+    dialog = page.get_by_role("dialog").first
+    dialog.wait_for(timeout=30_000)
+    dialog.get_by_text("comfyui-autoguidance", exact=False).first.click()
+    dialog.get_by_text("autoguidance-digits", exact=False).first.wait_for(timeout=15_000)
+    texts = dialog.inner_text()
+    for name in ("autoguidance-digits", "edm2-img512-s-xs-autoguidance", "sd15-ksampler-autoguidance-patch"):
+        assert name in texts, texts[:2000]
+
+
+def test_search_add_schedule_node_and_curve_follows_widgets(page):
+    page.evaluate("() => { app.graph.clear(); app.graph.setDirtyCanvas(true, true); }")  # an empty canvas
+    search = page.get_by_placeholder("Search Nodes", exact=False).first
+    for _ in range(5):  # a double click on the empty canvas opens the node search box
+        close_dialogs(page)
+        page.mouse.dblclick(800, 500)
+        try:
+            search.wait_for(timeout=3_000)
+            break
+        except Exception:  # noqa: S112 - the UI may still be settling: try again
+            continue
+    if not search.is_visible():
+        page.screenshot(path=str(REPO / "out" / "e2e_search_failure.png"))
+    search.wait_for(timeout=3_000)
+    search.fill("Guidance Schedule (Interval)")
+    page.get_by_text("Guidance Schedule (Interval)", exact=False).first.wait_for(timeout=15_000)
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => app.graph._nodes.some(n => n.type === 'GuidanceScheduleInterval')", timeout=15_000)
+    node_id = page.evaluate("() => app.graph._nodes.find(n => n.type === 'GuidanceScheduleInterval').id")
+    assert page.evaluate("(id) => app.graph.getNodeById(id).widgets.some(w => w.type === "
+                         "'autoguidance_schedule_plot')", node_id)
+    page.evaluate("(id) => { const n = app.graph.getNodeById(id); n.pos = [300, 200]; "
+                  "app.canvas.ds.offset = [0, 0]; app.canvas.ds.scale = 1; }", node_id)
+    clip = node_clip(page, node_id)
+    before = shot(page, clip)
+    plot_before = page.evaluate("(id) => app.graph.getNodeById(id).__agLastPlot", node_id)
+    assert plot_before["total"] == 63 and 0 < plot_before["guided"] < 63, plot_before
+
+    def set_widget(name, value):
+        page.evaluate("([id, name, value]) => { const w = app.graph.getNodeById(id).widgets.find(w => w.name === name);"
+                      " w.value = value; w.callback?.(value); }", [node_id, name, value])
+
+    set_widget("sigma_lo", 0.01)
+    set_widget("sigma_hi", 60.0)
+    set_widget("w", 4.0)
+    after = shot(page, clip)
+    plot_after = page.evaluate("(id) => app.graph.getNodeById(id).__agLastPlot", node_id)
+    assert plot_after["guided"] > plot_before["guided"], (plot_before, plot_after)
+    assert changed_pixels(before, after) > 200, "the drawn curve did not change"
+    assert orange_pixels(before) > 50 and orange_pixels(after) > 50  # a curve is drawn in both
+    set_widget("sigma_lo", 70.0)  # above sigma_hi: the widget says so instead of drawing
+    bad = shot(page, clip)
+    assert changed_pixels(after, bad) > 200
+    assert not page.our_errors(), page.our_errors()
+
+
+def test_digits_workflow_runs_from_the_run_button(page, ui_server):
+    workflow = json.loads((WORKFLOW_DIR / "autoguidance-digits.json").read_text())
+    page.evaluate("(wf) => app.loadGraphData(wf)", workflow)
+    page.wait_for_function("() => app.graph._nodes.some(n => n.type === 'AutoGuidanceGuider')", timeout=15_000)
+    before = set(ui_server.get("/history?max_items=1000"))
+    page.get_by_role("button", name="Run", exact=False).first.click()
+    deadline = time.monotonic() + 300
+    new = set()
+    while not new:
+        assert time.monotonic() < deadline, "no prompt reached the server"
+        new = set(ui_server.get("/history?max_items=1000")) - before
+        time.sleep(0.25)
+    prompt_id = new.pop()
+    entry = wait_for(ui_server, prompt_id)
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    files = output_images(ui_server, entry)
+    assert len(files) == 8 and all(f.is_file() for f in files)
+    from PIL import Image
+
+    for f in files:
+        lo, hi = Image.open(f).convert("L").getextrema()
+        assert hi - lo > 100, f"{f.name} is blank"
+    assert not page.our_errors(), page.our_errors()
+
+
+def test_screenshot_of_the_schedule_widget_for_the_readme(page):
+    workflow = json.loads((WORKFLOW_DIR / "autoguidance-schedule-showcase.json").read_text())
+    page.evaluate("(wf) => app.loadGraphData(wf)", workflow)
+    page.wait_for_function("() => app.graph._nodes.some(n => n.type === 'GuidanceScheduleRamp')", timeout=15_000)
+    page.evaluate("() => { app.canvas.ds.scale = 0.8; app.canvas.ds.offset = [10, 200]; "
+                  "app.graph.setDirtyCanvas(true, true); }")
+    page.wait_for_timeout(600)
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    png = page.screenshot()
+    assert orange_pixels(png) > 500  # the curves are on screen
+    SCREENSHOT.write_bytes(png)
