@@ -58,7 +58,7 @@ def main() -> None:
     set_cache(net, True)
     t_cached, out_cached = time_forward(net, x, sigma, labels, args.repeats)
     name = "quick (16x16, 32 ch)" if args.quick else args.config
-    print(f"| network | batch | per-call re-normalisation (s) | cached weights (s) | speed-up | max abs diff |")
+    print("| network | batch | per-call re-normalisation (s) | cached weights (s) | speed-up | max abs diff |")
     print("| --- | --- | --- | --- | --- | --- |")
     print(f"| {name} | {args.batch} | {t_fresh:.4f} | {t_cached:.4f} | {t_fresh / t_cached:.2f}x | "
           f"{(out_fresh - out_cached).abs().max().item():.2e} |")
