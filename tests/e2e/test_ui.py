@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import time
 from pathlib import Path
 
@@ -14,7 +15,9 @@ from ..server.workflow_api import WORKFLOW_DIR, output_images, wait_for  # noqa:
 from .conftest import close_dialogs
 
 REPO = Path(__file__).resolve().parents[2]
-SCREENSHOT = REPO / "docs" / "schedule_widget.png"
+# Written under out/ on every run; UPDATE_DOCS=1 also refreshes the README's copy in docs/.
+SCREENSHOTS = [REPO / "out" / "e2e" / "schedule_widget.png"] + (
+    [REPO / "docs" / "schedule_widget.png"] if os.environ.get("UPDATE_DOCS") == "1" else [])
 
 
 def node_clip(page, node_id: int) -> dict:
@@ -78,6 +81,7 @@ def test_search_add_schedule_node_and_curve_follows_widgets(page):
         except Exception:  # noqa: S112 - the UI may still be settling: try again
             continue
     if not search.is_visible():
+        (REPO / "out").mkdir(exist_ok=True)
         page.screenshot(path=str(REPO / "out" / "e2e_search_failure.png"))
     search.wait_for(timeout=3_000)
     search.fill("Guidance Schedule (Interval)")
@@ -144,7 +148,8 @@ def test_screenshot_of_the_schedule_widget_for_the_readme(page):
     page.evaluate("() => { app.canvas.ds.scale = 0.8; app.canvas.ds.offset = [10, 200]; "
                   "app.graph.setDirtyCanvas(true, true); }")
     page.wait_for_timeout(600)
-    SCREENSHOT.parent.mkdir(exist_ok=True)
     png = page.screenshot()
     assert orange_pixels(png) > 500  # the curves are on screen
-    SCREENSHOT.write_bytes(png)
+    for path in SCREENSHOTS:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(png)
