@@ -21,7 +21,8 @@ def comfy():
 def loaded_patchers():
     import comfy.model_management as mm
 
-    return [lm.model for lm in mm.current_loaded_models]
+    # A LoadedModel holds its patcher weakly: entries whose patcher is gone are not loaded models.
+    return [lm.model for lm in mm.current_loaded_models if lm.model is not None]
 
 
 @pytest.mark.parametrize("node_name", ["AutoGuidanceGuider", "AutoGuidanceModelPatch"])
