@@ -93,12 +93,27 @@ def measure(images: Tensor, classes: Tensor, classifier: DigitsClassifier, real_
             "precision": precision, "recall": recall}
 
 
-def real_digit_features(classifier: DigitsClassifier) -> Tensor:
+REAL_FEATURES_FILE = CLASSIFIER_FILE.with_name("digits-real-features.safetensors")
+
+
+def real_digit_features(classifier: DigitsClassifier, bundled: bool = True) -> Tensor:
+    """The classifier's features [1797, 64] of the real digits: bundled (written with the
+    classifier, so the demo needs no scikit-learn) or computed from scikit-learn's copy."""
+    if bundled and REAL_FEATURES_FILE.is_file():
+        from safetensors.torch import load_file
+
+        return load_file(str(REAL_FEATURES_FILE))["features"]
     from .digits_data import load_digits_tensors  # needs scikit-learn's bundled data
 
     images, _ = load_digits_tensors()
     with torch.no_grad():
         return classifier.features(images)
+
+
+def save_real_digit_features(classifier: DigitsClassifier, path: Path = REAL_FEATURES_FILE) -> None:
+    from safetensors.torch import save_file
+
+    save_file({"features": real_digit_features(classifier, bundled=False).contiguous()}, str(path))
 
 
 def draw_grid(rows: list[list[Tensor]], titles: list[str], out: Path, scale: int = 4) -> None:

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 
 from ..edm2 import EDM2, save
 from ..edm2.training import TrainConfig, train
+from .digits import save_real_digit_features
 from .digits_data import NUM_CLASSES, RESOLUTION, load_digits_tensors
 from .digits_metrics import CLASSIFIER_FILE, save_classifier, train_classifier
 from .progress import Progress
@@ -77,10 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     if "classifier" in args.only:
         images, targets = load_digits_tensors()
         with Progress("digits: classifier", 800) as bar:
-            save_classifier(train_classifier(images, targets, progress=bar.update), args.classifier_out)
-        paths["classifier"] = args.classifier_out
+            classifier = train_classifier(images, targets, progress=bar.update)
+        save_classifier(classifier, args.classifier_out)
+        features = args.classifier_out.with_name("digits-real-features.safetensors")
+        save_real_digit_features(classifier, features)  # so the demo's FD needs no scikit-learn
+        paths["classifier"], paths["real features"] = args.classifier_out, features
     for name, path in paths.items():
-        print(f"{name:7} {path} ({path.stat().st_size / 1e6:.2f} MB)")  # noqa: T201
+        print(f"{name:13} {path} ({path.stat().st_size / 1e6:.2f} MB)")  # noqa: T201
     print(f"trained in {time.monotonic() - start:.0f} s")  # noqa: T201
     return 0
 

@@ -68,3 +68,11 @@ def test_demo_quick_writes_a_labelled_grid(tmp_path):
     img = Image.open(out)
     assert img.size == (28 + 3 * (2 * 64 + 12), 22 + 10 * 64)  # 3 methods × 2 samples, 10 classes
     assert "wrote" in run.stdout
+
+
+def test_bundled_real_features_are_the_classifiers_features_of_the_real_digits():
+    from comfyui_autoguidance.demos.digits import REAL_FEATURES_FILE, real_digit_features
+
+    assert REAL_FEATURES_FILE.is_file()
+    net = load_classifier()
+    torch.testing.assert_close(real_digit_features(net, bundled=True), real_digit_features(net, bundled=False))
