@@ -122,25 +122,43 @@ def edm2_sampling(g: Graph, guider: Node, latent: Node, steps: int, seed: int, x
     return run
 
 
+def digits_models(g: Graph, class_index: int, batch: int) -> tuple[Node, Node, Node, Node]:
+    """The bundled trio's main and guide loaders, a digit class and an empty 16×16 batch."""
+    main = g.add("EDM2Loader", ["digits-main.safetensors", "default"], (20, 0), "main model")
+    guide = g.add("EDM2Loader", ["digits-guide.safetensors", "default"], (20, 130), "guide model (weaker)")
+    cond = g.add("EDM2ClassConditioning", ["(use class_index)", class_index, 10, -1, 0.0, False], (20, 260),
+                 size=(300, 200))
+    latent = g.add("EDM2EmptyLatent", [1, 16, batch], (20, 500), size=(300, 130))
+    return main, guide, cond, latent
+
+
+def guider_for(g: Graph, main: Node, guide: Node, cond: Node, w: float, pos: tuple[int, int],
+               size: tuple[int, int]) -> Node:
+    guider = g.add("AutoGuidanceGuider", [w, 1.0], pos, size=size)
+    g.link(main, 0, guider, "model")
+    g.link(guide, 0, guider, "guide_model")
+    g.link(cond, 0, guider, "positive")
+    return guider
+
+
+def save_pixels(g: Graph, run: Node, prefix: str, x: int, y: int, save_at: tuple[int, int],
+                save_size: tuple[int, int]) -> None:
+    image = g.add("EDM2PixelsToImage", [], (x, y))
+    g.link(run, 0, image, "samples")
+    save = g.add("SaveImage", [prefix], save_at, size=save_size)
+    g.link(image, 0, save, "images")
+
+
 def digits(w: float = 2.0) -> Graph:
     g = Graph()
     g.add("Note", ["Autoguidance on the bundled digits models (16x16 grey, 10 classes): nothing to download.\n\n"
                    "main = digits-main (large, trained fully); guide = digits-guide (small, trained 1/16 as long).\n"
                    "w = 1 is off; about 2 is the paper's sweet spot. Change class_index (0-9) for another digit."],
           (20, -160), size=(660, 120))
-    main = g.add("EDM2Loader", ["digits-main.safetensors", "default"], (20, 0), "main model")
-    guide = g.add("EDM2Loader", ["digits-guide.safetensors", "default"], (20, 130), "guide model (weaker)")
-    cond = g.add("EDM2ClassConditioning", ["(use class_index)", 3, 10, -1, 0.0, False], (20, 260), size=(300, 200))
-    latent = g.add("EDM2EmptyLatent", [1, 16, 8], (20, 500), size=(300, 130))
-    guider = g.add("AutoGuidanceGuider", [w, 1.0], (360, 0), size=(300, 200))
-    g.link(main, 0, guider, "model")
-    g.link(guide, 0, guider, "guide_model")
-    g.link(cond, 0, guider, "positive")
+    main, guide, cond, latent = digits_models(g, 3, 8)
+    guider = guider_for(g, main, guide, cond, w, (360, 0), (300, 200))
     run = edm2_sampling(g, guider, latent, 32, 42, 360, 250)
-    image = g.add("EDM2PixelsToImage", [], (1040, 250))
-    g.link(run, 0, image, "samples")
-    save = g.add("SaveImage", ["autoguidance_digits"], (1040, 360), size=(320, 300))
-    g.link(image, 0, save, "images")
+    save_pixels(g, run, "autoguidance_digits", 1040, 250, (1040, 360), (320, 300))
     return g
 
 
@@ -153,10 +171,7 @@ def schedule_showcase() -> Graph:
                    "Constant: the paper's choice for autoguidance. Interval: guide only for sigma in (lo, hi]; "
                    "elsewhere the guide is skipped. Ramp / Knots: any curve. Limit: cut any curve to an interval."],
           (20, -200), size=(1000, 150))
-    main = g.add("EDM2Loader", ["digits-main.safetensors", "default"], (20, 0), "main model")
-    guide = g.add("EDM2Loader", ["digits-guide.safetensors", "default"], (20, 130), "guide model (weaker)")
-    cond = g.add("EDM2ClassConditioning", ["(use class_index)", 7, 10, -1, 0.0, False], (20, 260), size=(300, 200))
-    latent = g.add("EDM2EmptyLatent", [1, 16, 4], (20, 500), size=(300, 130))
+    main, guide, cond, latent = digits_models(g, 7, 4)
     row = 430
     ramp = g.add("GuidanceScheduleRamp", [3.0, 1.0, 80.0, 0.01, "log", "cosine"], (360, 2 * row), size=(300, 380))
     limit = g.add("GuidanceScheduleLimit", [0.1, 10.0], (360, 3 * row), size=(300, 300))
@@ -169,16 +184,10 @@ def schedule_showcase() -> Graph:
     ]
     for i, (sched, r) in enumerate(driven):
         y = r * row
-        guider = g.add("AutoGuidanceGuider", [2.0, 1.0], (700, y), size=(300, 380))
-        g.link(main, 0, guider, "model")
-        g.link(guide, 0, guider, "guide_model")
-        g.link(cond, 0, guider, "positive")
+        guider = guider_for(g, main, guide, cond, 2.0, (700, y), (300, 380))
         g.link(sched, 0, guider, "schedule")
         run = edm2_sampling(g, guider, latent, 32, 7, 1040, y)
-        image = g.add("EDM2PixelsToImage", [], (1720, y))
-        g.link(run, 0, image, "samples")
-        save = g.add("SaveImage", [f"autoguidance_schedule_{i}"], (1960, y), size=(260, 260))
-        g.link(image, 0, save, "images")
+        save_pixels(g, run, f"autoguidance_schedule_{i}", 1720, y, (1960, y), (260, 260))
     return g
 
 
@@ -196,10 +205,7 @@ def edm2_imagenet(main_file: str, guide_file: str, w: float, title: str) -> Grap
     guide = g.add("EDM2Loader", [guide_file, "default"], (20, 130), "guide model (smaller, shorter-trained)")
     cond = g.add("EDM2ClassConditioning", ["88: macaw", 0, 1000, -1, 0.0, False], (20, 260), size=(300, 200))
     latent = g.add("EDM2EmptyLatent", [4, 64, 1], (20, 500), size=(300, 130))
-    guider = g.add("AutoGuidanceGuider", [w, 1.0], (360, 0), size=(300, 200))
-    g.link(main, 0, guider, "model")
-    g.link(guide, 0, guider, "guide_model")
-    g.link(cond, 0, guider, "positive")
+    guider = guider_for(g, main, guide, cond, w, (360, 0), (300, 200))
     run = edm2_sampling(g, guider, latent, 32, 0, 360, 250)
     vae = g.add("VAELoader", ["vae-ft-mse-840000-ema-pruned.safetensors"], (700, 430))
     decode = g.add("EDM2VAEDecode", [], (1040, 250))

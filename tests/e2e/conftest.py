@@ -11,8 +11,7 @@ import shutil
 import pytest
 
 from ..conftest import comfyui_path  # noqa: TID252
-from ..server.conftest import seed_models  # noqa: TID252
-from ..server.live_server import start_server  # noqa: TID252
+from ..server.live_server import seeded_server  # noqa: TID252
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -42,11 +41,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def ui_server(tmp_path_factory):
-    base = tmp_path_factory.mktemp("comfy-e2e")
-    seed_models(base)
-    srv = start_server(comfyui_path(), base)
-    yield srv
-    srv.stop()
+    yield from seeded_server(comfyui_path(), tmp_path_factory.mktemp("comfy-e2e"))
 
 
 @pytest.fixture(scope="session")

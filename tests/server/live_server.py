@@ -88,3 +88,33 @@ def start_server(comfy_path: Path, base: Path, startup_timeout: float = 180.0) -
             time.sleep(0.5)
     server.stop()
     raise RuntimeError(f"ComfyUI did not answer within {startup_timeout:.0f} s:\n{server.log()[-4000:]}")
+
+
+NOT_EDM2 = "not-an-edm2-model.safetensors"
+LATENT_EDM2 = "tiny-latent-edm2.safetensors"
+
+
+def seed_models(base: Path) -> None:
+    """Files the bad-input tests point nodes at, put in place before the server lists its models:
+    a safetensors that is not EDM2, and a tiny 4-channel latent EDM2 (no pair with the 1-channel digits)."""
+    import torch
+    from safetensors.torch import save_file
+
+    from comfyui_autoguidance.edm2 import EDM2, save
+
+    folder = base / "models" / "edm2"
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file({"model.diffusion_model.input_blocks.0.0.weight": torch.zeros(4, 4)}, str(folder / NOT_EDM2))
+    torch.manual_seed(0)
+    save(EDM2(img_resolution=16, img_channels=4, label_dim=10, model_channels=16, channel_mult=[1, 2], num_blocks=1,
+              attn_resolutions=[8]), folder / LATENT_EDM2)
+
+
+def seeded_server(comfy_path: Path, base: Path):
+    """A session fixture's body: a server over ``base`` with the seeded models, stopped afterwards."""
+    seed_models(base)
+    server = start_server(comfy_path, base)
+    try:
+        yield server
+    finally:
+        server.stop()
