@@ -28,16 +28,16 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ToyConfig:
     main_hidden: int = 256
-    main_steps: int = 3200
+    main_steps: int = 8000
     guide_hidden: int = 64
-    guide_steps: int = 200  # 1/16 of the main model's training, as in the paper's XS-at-T/16 recipe
+    guide_steps: int = 500  # 1/16 of the main model's training, as in the paper's XS-at-T/16 recipe
     uncond_hidden: int = 64
-    uncond_steps: int = 1600
+    uncond_steps: int = 4000
     samples_per_class: int = 3000
     num_steps: int = 32
     sigma_max: float = 10.0
-    w_cfg: float = 2.0
-    w_ag: float = 2.0
+    w_cfg: float = 3.0  # the same w for both: like for like
+    w_ag: float = 3.0
     seed: int = 0
 
 
