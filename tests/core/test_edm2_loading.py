@@ -25,16 +25,19 @@ def io_tensors():
     return load_file(FIXTURES / "latent16_c10.io.safetensors")
 
 
+def snapshot_io_error(net) -> float:
+    """Max |D(x; σ, c) − official| on the fixture inputs, against the official snapshot's output."""
+    x = io_tensors()
+    with torch.no_grad():
+        out = net(x["x"], x["sigma"], x["class_labels"])
+    return (out - load_file(FIXTURES / "latent16_c10.snapshot-io.safetensors")["denoised"]).abs().max().item()
+
+
 @needs_fixtures
 def test_official_pickle_keeps_float16_and_matches_snapshot_io():
     net = load(SNAPSHOT)
     assert next(net.parameters()).dtype == torch.float16
-    net32 = load(SNAPSHOT, dtype=torch.float32)
-    x = io_tensors()
-    with torch.no_grad():
-        out = net32(x["x"], x["sigma"], x["class_labels"])
-    ref = load_file(FIXTURES / "latent16_c10.snapshot-io.safetensors")["denoised"]
-    assert (out - ref).abs().max().item() <= 1e-5
+    assert snapshot_io_error(load(SNAPSHOT, dtype=torch.float32)) <= 1e-5
 
 
 @needs_fixtures
@@ -45,12 +48,7 @@ def test_conversion_round_trip_cli(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "latent16_c10.snapshot.pkl -> " in done.stdout and "10 classes" in done.stdout
     assert "converting [" in done.stderr  # the progress bar
-    net = load(out, dtype=torch.float32)
-    x = io_tensors()
-    with torch.no_grad():
-        got = net(x["x"], x["sigma"], x["class_labels"])
-    ref = load_file(FIXTURES / "latent16_c10.snapshot-io.safetensors")["denoised"]
-    assert (got - ref).abs().max().item() <= 1e-5
+    assert snapshot_io_error(load(out, dtype=torch.float32)) <= 1e-5
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert again.returncode == 1 and "--force" in again.stderr
     forced = subprocess.run(cmd + ["--force"], capture_output=True, text=True, timeout=120)

@@ -53,3 +53,24 @@ def text_cond(seed: int, tokens: int = 8, context_dim: int = 32) -> list:
     """Hand-made CONDITIONING: one cross-attention tensor [1, tokens, context_dim]."""
     g = torch.Generator().manual_seed(seed)
     return [[torch.randn(1, tokens, context_dim, generator=g), {}]]
+
+
+def run_guider(guider, sigmas, seed=0, sampler="heun"):
+    import comfy.samplers
+
+    noise = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(seed))
+    latent = torch.zeros_like(noise)
+    return guider.sample(noise, latent, comfy.samplers.sampler_object(sampler), sigmas, seed=seed, disable_pbar=True)
+
+
+def record_steps(guider):
+    """Wrap the guider's predict_noise to keep every (x, σ, result)."""
+    steps, original = [], guider.predict_noise
+
+    def recorded(x, timestep, model_options={}, seed=None):  # noqa: B006
+        out = original(x, timestep, model_options=model_options, seed=seed)
+        steps.append((x.clone(), timestep.clone(), out.clone()))
+        return out
+
+    guider.predict_noise = recorded
+    return steps

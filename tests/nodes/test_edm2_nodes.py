@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from .comfy_env import import_comfy
+from .comfy_env import import_comfy, record_steps, run_guider
 
 pytestmark = pytest.mark.comfyui
 TINY = {"img_resolution": 8, "img_channels": 4, "label_dim": 10, "model_channels": 16, "channel_mult": [1, 2],
@@ -62,19 +62,8 @@ def test_guider_on_edm2_pair_matches_separate_predictions_and_counts_interval():
     positive = class_cond(4)
     guider = AutoGuidanceGuider.execute(model=main, guide_model=guide, positive=positive, w=2.1, cfg=1.0,
                                         schedule=Interval(Constant(2.1), 0.28, 5.42)).result[0]
-    steps, original = [], guider.predict_noise
-
-    def recorded(x, timestep, model_options={}, seed=None):  # noqa: B006
-        out = original(x, timestep, model_options=model_options, seed=seed)
-        steps.append((x.clone(), timestep.clone(), out.clone()))
-        return out
-
-    guider.predict_noise = recorded
-    ms = main.get_model_object("model_sampling")
-    sigmas = comfy.samplers.calculate_sigmas(ms, "karras", 12)
-    noise = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0))
-    guider.sample(noise, torch.zeros_like(noise), comfy.samplers.sampler_object("heun"), sigmas, seed=0,
-                  disable_pbar=True)
+    steps = record_steps(guider)
+    run_guider(guider, comfy.samplers.calculate_sigmas(main.get_model_object("model_sampling"), "karras", 12))
     labels = torch.eye(10)[[4]]
     inside = 0
     with torch.no_grad():

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from .comfy_env import import_comfy, text_cond, tiny_sd15
+from .comfy_env import import_comfy, record_steps, run_guider, text_cond, tiny_sd15
 
 pytestmark = pytest.mark.comfyui
 
@@ -32,27 +32,6 @@ def sigmas_for(model, steps=6, scheduler="karras"):
     import comfy.samplers
 
     return comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), scheduler, steps)
-
-
-def run_guider(guider, sigmas, seed=0, sampler="heun"):
-    import comfy.samplers
-
-    noise = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(seed))
-    latent = torch.zeros_like(noise)
-    return guider.sample(noise, latent, comfy.samplers.sampler_object(sampler), sigmas, seed=seed, disable_pbar=True)
-
-
-def record_steps(guider):
-    """Wrap the guider's predict_noise to keep every (x, σ, result)."""
-    steps, original = [], guider.predict_noise
-
-    def recorded(x, timestep, model_options={}, seed=None):  # noqa: B006
-        out = original(x, timestep, model_options=model_options, seed=seed)
-        steps.append((x.clone(), timestep.clone(), out.clone()))
-        return out
-
-    guider.predict_noise = recorded
-    return steps
 
 
 def make_guider(main, guide, positive, negative=None, w=2.0, cfg=1.0, schedule=None, cfg_schedule=None):
