@@ -19,20 +19,19 @@ import time
 from pathlib import Path
 
 import torch
+from torch import Tensor
 
 from .digits import Method, generate, load_trio, measure, real_digit_features
 from .digits_data import NUM_CLASSES
-from .digits_metrics import frechet_distance, load_classifier
+from .digits_metrics import DigitsClassifier, frechet_distance, load_classifier
 from .progress import Progress
 
 WEIGHTS = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0)
 
 
-def sweep(weights: tuple[float, ...], per_class: int, seed: int = 1000, num_steps: int = 32
-          ) -> dict[str, dict[float, dict[str, float]]]:
+def sweep(weights: tuple[float, ...], per_class: int, classifier: DigitsClassifier, real: Tensor, seed: int = 1000,
+          num_steps: int = 32) -> dict[str, dict[float, dict[str, float]]]:
     trio = load_trio()
-    classifier = load_classifier()
-    real = real_digit_features(classifier)
     classes = torch.arange(NUM_CLASSES).repeat_interleave(per_class)
     seeds = seed + torch.arange(len(classes))
     results: dict[str, dict[float, dict[str, float]]] = {"CFG": {}, "autoguidance": {}}
@@ -48,9 +47,8 @@ def sweep(weights: tuple[float, ...], per_class: int, seed: int = 1000, num_step
     return results
 
 
-def noise_floor(n: int, seed: int = 0) -> float:
+def noise_floor(real: Tensor, n: int, seed: int = 0) -> float:
     """FD of ``n`` real digits (a random subset) to all 1,797: what a perfect model would score."""
-    real = real_digit_features(load_classifier())
     idx = torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[:n]
     return frechet_distance(real, real[idx])
 
@@ -113,10 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.per_class, args.weights, args.steps = 10, [1.0, 2.0, 3.0], 8
     start = time.monotonic()
-    results = sweep(tuple(args.weights), args.per_class, num_steps=args.steps)
+    classifier = load_classifier()
+    real = real_digit_features(classifier)
+    results = sweep(tuple(args.weights), args.per_class, classifier, real, num_steps=args.steps)
     print(markdown(results))  # noqa: T201
     n = NUM_CLASSES * args.per_class
-    print(f"\nnoise floor: FD of {n} real digits to all 1,797 = {noise_floor(n):.2f}")  # noqa: T201
+    print(f"\nnoise floor: FD of {n} real digits to all 1,797 = {noise_floor(real, n):.2f}")  # noqa: T201
     plot(results, args.plot)
     print(f"wrote {args.plot} in {time.monotonic() - start:.0f} s "  # noqa: T201
           f"({args.per_class} per class, {args.steps} Heun steps)")

@@ -64,8 +64,8 @@ def read_snapshot(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.Ten
     return kwargs, state
 
 
-def read_safetensors_config(path: str | Path) -> dict[str, Any]:
-    """The EDM2 config in a safetensors header (reads no weights); ValueError if it has none."""
+def _edm2_header(path: str | Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """(EDM2 config, all metadata) from a safetensors header (reads no weights); ValueError if not EDM2."""
     where = f"EDM2 file {Path(path).name}"
     try:
         with safe_open(str(path), framework="pt") as f:
@@ -76,16 +76,19 @@ def read_safetensors_config(path: str | Path) -> dict[str, Any]:
         raise ValueError(f"{where}: has no '{CONFIG_KEY}' metadata, so it is not an EDM2 file made by this pack; "
                          "convert official snapshots with: python -m comfyui_autoguidance.edm2.convert FILE.pkl")
     try:
-        return json.loads(meta[CONFIG_KEY])
+        return json.loads(meta[CONFIG_KEY]), meta
     except json.JSONDecodeError as err:
         raise ValueError(f"{where}: its '{CONFIG_KEY}' metadata is not valid JSON ({err})") from None
 
 
+def read_safetensors_config(path: str | Path) -> dict[str, Any]:
+    """The EDM2 config in a safetensors header (reads no weights); ValueError if it has none."""
+    return _edm2_header(path)[0]
+
+
 def read_safetensors(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor], str | None]:
-    config = read_safetensors_config(path)
-    with safe_open(str(path), framework="pt") as f:
-        preset = (f.metadata() or {}).get(PRESET_KEY)
-    return config, load_file(str(path)), preset
+    config, meta = _edm2_header(path)
+    return config, load_file(str(path)), meta.get(PRESET_KEY)
 
 
 def build(config: Mapping[str, Any], state: Mapping[str, torch.Tensor], device: str | torch.device = "cpu",
