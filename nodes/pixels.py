@@ -1,4 +1,4 @@
-"""Pixel-space EDM2 (img64): an empty 'latent' of the right shape and samples → IMAGE."""
+"""Pixel-space EDM2 (img64, the bundled digits): an empty 'latent' of the right shape and samples → IMAGE."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ class EDM2EmptyLatent(io.ComfyNode):
         return io.Schema(
             node_id="EDM2EmptyLatent", display_name="EDM2 Empty Latent", category="sampling/autoguidance/edm2",
             description="A blank start for EDM2 sampling: 4×64×64 latents for img512 models, 3×64×64 pixels for "
-                        "img64 models, 4×16×16 / 3×32×32 for the bundled digits.",
+                        "img64 models, 1×16×16 for the bundled digits.",
             inputs=[
-                io.Int.Input("channels", default=4, min=1, max=16, tooltip="4 for latent models, 3 for pixel models."),
+                io.Int.Input("channels", default=4, min=1, max=16,
+                             tooltip="4 for latent models, 3 for RGB pixel models, 1 for the bundled digits."),
                 io.Int.Input("size", default=64, min=4, max=512, step=4,
-                             tooltip="Side of the square model input: 64 for EDM2 img512 (512/8) and img64."),
+                             tooltip="Side of the square model input: 64 for EDM2 img512 (512/8) and img64, 16 for the digits."),
                 io.Int.Input("batch_size", default=1, min=1, max=256, tooltip="How many images at once."),
             ],
             outputs=[io.Latent.Output()],
@@ -34,7 +35,7 @@ class EDM2PixelsToImage(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="EDM2PixelsToImage", display_name="EDM2 Pixels to Image", category="sampling/autoguidance/edm2",
-            description="Turns the output of a pixel-space EDM2 model (RGB in [-1, 1]) into an IMAGE to save or "
+            description="Turns the output of a pixel-space EDM2 model (RGB or grey in [-1, 1]) into an IMAGE to save or "
                         "preview. Latent models (img512) use the stock VAE Decode instead.",
             inputs=[io.Latent.Input("samples", tooltip="Samples from a pixel-space (img64 or digits) EDM2 model.")],
             outputs=[io.Image.Output()],
@@ -44,7 +45,7 @@ class EDM2PixelsToImage(io.ComfyNode):
     def execute(cls, samples: dict) -> io.NodeOutput:
         x = samples["samples"]
         if x.ndim != 4 or x.shape[1] not in (1, 3):
-            raise ValueError(f"EDM2 Pixels to Image: expected pixel samples [B, 3, H, W] from a pixel-space model "
+            raise ValueError(f"EDM2 Pixels to Image: expected pixel samples [B, 3, H, W] or [B, 1, H, W] from a pixel-space model "
                              f"(got shape {tuple(x.shape)}); for latent models use VAE Decode")
         image = ((x.float() + 1) / 2).clamp(0, 1)
         if image.shape[1] == 1:
