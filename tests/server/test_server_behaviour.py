@@ -100,8 +100,7 @@ def node_errors(reply: dict) -> str:
 def test_schedule_with_lo_above_hi_is_a_node_error(server, digits_prompt):
     p = copy.deepcopy(digits_prompt)
     p["900"] = {"class_type": "GuidanceScheduleInterval", "inputs": {"w": 2.0, "sigma_lo": 5.0, "sigma_hi": 1.0}}
-    guider_id, guider = node_of(p, "AutoGuidanceGuider")
-    guider["inputs"]["schedule"] = ["900", 0]
+    node_of(p, "AutoGuidanceGuider")[1]["inputs"]["schedule"] = ["900", 0]
     status, reply = server.post("/prompt", {"prompt": p})
     assert status == 400, reply
     assert "900" in reply["node_errors"]
@@ -111,8 +110,7 @@ def test_schedule_with_lo_above_hi_is_a_node_error(server, digits_prompt):
 
 def test_loader_on_a_non_edm2_file_is_a_node_error(server, digits_prompt):
     p = copy.deepcopy(digits_prompt)
-    loader_id = next(k for k, v in p.items() if v["class_type"] == "EDM2Loader")
-    p[loader_id]["inputs"]["checkpoint"] = NOT_EDM2
+    node_of(p, "EDM2Loader")[1]["inputs"]["checkpoint"] = NOT_EDM2
     status, reply = server.post("/prompt", {"prompt": p})
     assert status == 400, reply
     text = node_errors(reply)
