@@ -10,7 +10,9 @@ those tiers skip with the reason.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,12 +30,24 @@ def comfyui_path() -> Path | None:
     return None
 
 
+# Modules ComfyUI imports at start-up, from its requirements.txt (import names).
+COMFYUI_DEPENDENCIES = ("aiohttp", "yaml", "scipy", "psutil", "sqlalchemy", "alembic", "torchsde", "torchvision",
+                        "transformers", "comfyui_frontend_package")
+
+
 def comfyui_skip_reason() -> str | None:
+    """Why the ComfyUI tiers cannot run with this interpreter, or None when they can."""
     path = comfyui_path()
     if path is None:
         return (
             "no ComfyUI found: set COMFYUI_PATH to a ComfyUI 0.3.64 checkout "
             "(see README: ../shared/tools/comfyui-setup.sh)"
+        )
+    missing = [m for m in COMFYUI_DEPENDENCIES if importlib.util.find_spec(m) is None]
+    if missing:
+        return (
+            f"ComfyUI at {path} lacks its dependencies in this Python ({', '.join(missing)} missing): "
+            f"run PYTHON={sys.executable} ../shared/tools/comfyui-setup.sh --deps-only {path}"
         )
     return None
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import comfyui_path
+from .conftest import comfyui_skip_reason
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 SCRIPTS = {  # script: (needs ComfyUI, a line its table must contain)
@@ -29,8 +29,9 @@ def test_every_script_is_covered():
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
 def test_quick_run_prints_its_table(script):
     needs_comfy, header = SCRIPTS[script]
-    if needs_comfy and comfyui_path() is None:
-        pytest.skip("ComfyUI not found (set COMFYUI_PATH or install it at /opt/comfyui): this benchmark drives it")
+    reason = comfyui_skip_reason() if needs_comfy else None
+    if reason:
+        pytest.skip(f"{reason} (this benchmark drives ComfyUI)")
     out = subprocess.run([sys.executable, str(BENCH / script), "--quick"], cwd=BENCH, capture_output=True, text=True,
                          timeout=600)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]

@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from ..conftest import comfyui_path  # noqa: TID252
+from ..conftest import comfyui_path, comfyui_skip_reason  # noqa: TID252
 from ..server.live_server import seeded_server  # noqa: TID252
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -19,8 +19,9 @@ FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "-
 
 
 def _skip_reason() -> str | None:
-    if comfyui_path() is None:
-        return "no ComfyUI found: set COMFYUI_PATH (see README)"
+    reason = comfyui_skip_reason()
+    if reason:
+        return reason
     if CHROMIUM is None:
         return "no Chromium: apt-get install chromium (or run bash tests/e2e/run.sh)"
     try:
