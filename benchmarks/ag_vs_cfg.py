@@ -6,7 +6,7 @@ The paper's EDM2-S main (img512-s config: 192 channels, 64×64×4 latent) sample
 - no guidance (one main pass per step),
 - CFG through ComfyUI's stock ``CFGGuider`` (the main model's own unconditional pass, batched
   with the conditional one as ComfyUI does),
-- autoguidance through ``AutoGuidanceGuider`` with an XS guide (img512-xs config, 128 channels),
+- autoguidance through ``AutoguidanceGuider`` with an XS guide (img512-xs config, 128 channels),
 and reports seconds per step and the ratio to unguided sampling. Weights are random (the cost
 does not depend on them). ``--quick`` uses tiny stand-ins with the same 3:2 channel ratio.
 """
@@ -30,7 +30,7 @@ def main() -> None:
 
     from comfyui_autoguidance.edm2 import presets
     from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
-    from comfyui_autoguidance.nodes.guider import AutoGuidanceGuider
+    from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
 
     if args.quick:
         base = dict(img_resolution=16, img_channels=4, label_dim=1000, channel_mult=[1, 2], num_blocks=1,
@@ -54,7 +54,7 @@ def main() -> None:
     cfg = comfy.samplers.CFGGuider(main_p)
     cfg.set_conds(positive, uncond)
     cfg.set_cfg(2.0)
-    ag = AutoGuidanceGuider.execute(model=main_p, guide_model=guide_p, positive=positive, w=2.0, cfg=1.0).result[0]
+    ag = AutoguidanceGuider.execute(model=main_p, guide_model=guide_p, positive=positive, w=2.0, cfg=1.0).result[0]
     guiders = [("no guidance", unguided), ("CFG (main's unconditional pass)", cfg),
                (f"autoguidance ({names[1]} guide)", ag)]
     times = {}

@@ -1,4 +1,4 @@
-"""Guider overhead: sampling through ``AutoGuidanceGuider`` in real ComfyUI vs the same model
+"""Guider overhead: sampling through ``AutoguidanceGuider`` in real ComfyUI vs the same model
 forwards called directly.
 
     python benchmarks/guider_overhead.py [--quick] [--repeats 3]
@@ -7,8 +7,8 @@ For each EDM2 size, one Heun run (the EDM schedule, σ 80 → 0.002, ρ = 7) wit
 at w = 2 from the same noise, two ways:
 - direct: our EDM2 networks called as plain PyTorch modules by ``edm2.sample`` (the
   official sampler: 2N − 1 evaluations of D1 and of D0, nothing else);
-- ComfyUI: the networks wrapped as ComfyUI models (``EDM2Loader``'s patcher), the guider
-  from ``AutoGuidanceGuider``, sampled by ComfyUI's own ``heun`` over the same σ.
+- ComfyUI: the networks wrapped as ComfyUI models (``AutoguidanceEDM2Loader``'s patcher), the guider
+  from ``AutoguidanceGuider``, sampled by ComfyUI's own ``heun`` over the same σ.
 Both produce the same image (max difference printed); the ratio of median wall times is what
 the guider, ComfyUI's model wrapping and its sampler loop add. Target: ≤ 1.03.
 """
@@ -41,7 +41,7 @@ def measure(name: str, steps: int, repeats: int) -> tuple[float, float, float, i
 
     from comfyui_autoguidance.edm2 import sample
     from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
-    from comfyui_autoguidance.nodes.guider import AutoGuidanceGuider
+    from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
 
     main_cfg, guide_cfg, shape = SIZES[name]
     main_net, guide_net = edm2_net(main_cfg, 1), edm2_net(guide_cfg, 2)
@@ -54,7 +54,7 @@ def measure(name: str, steps: int, repeats: int) -> tuple[float, float, float, i
         return sample(main_net, noise, labels, guide=guide_net, guidance=w, num_steps=steps)
 
     # Pixel-space wrapping: ComfyUI's latent in/out maps are the identity, so outputs compare 1:1.
-    guider = AutoGuidanceGuider.execute(model=edm2_patcher(main_net, True), guide_model=edm2_patcher(guide_net, True),
+    guider = AutoguidanceGuider.execute(model=edm2_patcher(main_net, True), guide_model=edm2_patcher(guide_net, True),
                                         positive=class_cond(3, label_dim), w=w, cfg=1.0).result[0]
     sigmas, sampler = karras(steps), comfy.samplers.sampler_object("heun")
 
@@ -81,7 +81,7 @@ def main() -> None:
         names, args.steps, args.repeats = names[:1], 8, 2
     print(f"Heun, {args.steps} steps ({2 * args.steps - 1} evaluations of main and guide), w = 2, "
           f"median of {args.repeats}, torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print("| EDM2 size | direct forwards (s) | AutoGuidanceGuider in ComfyUI (s) | ratio | target ≤ 1.03 | max diff |")
+    print("| EDM2 size | direct forwards (s) | AutoguidanceGuider in ComfyUI (s) | ratio | target ≤ 1.03 | max diff |")
     print("| --- | --- | --- | --- | --- | --- |")
     for name in names:
         t_direct, t_comfy, diff, calls = measure(name, args.steps, args.repeats)

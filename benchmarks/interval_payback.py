@@ -2,7 +2,7 @@
 
     python benchmarks/interval_payback.py [--quick]
 
-The same main/guide EDM2 pair in real ComfyUI through ``AutoGuidanceGuider`` (w = 2), on
+The same main/guide EDM2 pair in real ComfyUI through ``AutoguidanceGuider`` (w = 2), on
 - the 32-step EDM schedule (σ 80 → 0.002, ρ = 7) with ComfyUI's ``heun`` (2N − 1 evaluations),
 - ComfyUI's ``karras`` scheduler at 20 and 30 steps with ``euler`` (N evaluations).
 The guider counts its guide passes; they must equal the number of evaluation σ inside
@@ -49,7 +49,7 @@ def main() -> None:
 
     from comfyui_autoguidance.guidance import Constant, Interval
     from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
-    from comfyui_autoguidance.nodes.guider import AutoGuidanceGuider
+    from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
 
     main_cfg = QUICK_MAIN if args.quick else MAIN
     guide_cfg = {**main_cfg, "model_channels": main_cfg["model_channels"] // 2} if args.quick else GUIDE
@@ -75,7 +75,7 @@ def main() -> None:
         result = {}
         for kind, schedule in (("off", Constant(1.0)), ("constant", Constant(2.0)),
                                ("interval", Interval(Constant(2.0), LO, HI))):
-            guider = AutoGuidanceGuider.execute(model=main_p, guide_model=guide_p, positive=class_cond(3, 10), w=2.0,
+            guider = AutoguidanceGuider.execute(model=main_p, guide_model=guide_p, positive=class_cond(3, 10), w=2.0,
                                                 cfg=1.0, schedule=schedule).result[0]
             with torch.no_grad():
                 guider.sample(noise, torch.zeros_like(noise), sampler, sigmas, seed=0, disable_pbar=True)  # warm-up

@@ -4,7 +4,7 @@
 
 Each case runs in a fresh process (peak RSS, ``ru_maxrss``, on CPU; peak allocated CUDA
 memory when a GPU is used) through real ComfyUI: the main model alone, then autoguidance with
-a smaller guide through ``AutoGuidanceGuider``. What guidance adds should be about the guide's
+a smaller guide through ``AutoguidanceGuider``. What guidance adds should be about the guide's
 weights plus one guide activation set, not a second main model.
 """
 
@@ -38,7 +38,7 @@ def child(case: str, quick: bool) -> dict:
     import comfy.samplers
 
     from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
-    from comfyui_autoguidance.nodes.guider import AutoGuidanceGuider
+    from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
 
     main_cfg, guide_cfg, _ = configs(quick)
     size, label_dim = main_cfg["img_resolution"], main_cfg["label_dim"]
@@ -52,7 +52,7 @@ def child(case: str, quick: bool) -> dict:
     else:
         guide_net = edm2_net(guide_cfg, 2)
         guide_bytes = sum(p.numel() * p.element_size() for p in guide_net.parameters())
-        guider = AutoGuidanceGuider.execute(model=main_p, guide_model=edm2_patcher(guide_net, False), positive=positive,
+        guider = AutoguidanceGuider.execute(model=main_p, guide_model=edm2_patcher(guide_net, False), positive=positive,
                                             w=2.0, cfg=1.0).result[0]
     noise = torch.randn(1, 4, size, size, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():

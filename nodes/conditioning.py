@@ -1,4 +1,4 @@
-"""``EDM2ClassConditioning``: an ImageNet-1k (or any) class as CONDITIONING for EDM2 models.
+"""``AutoguidanceEDM2ClassConditioning``: an ImageNet-1k (or any) class as CONDITIONING for EDM2 models.
 
 The conditioning holds the class vector c ∈ R^label_dim (one-hot, or a mix of two classes,
 or zeros = unconditional, which is what the official code feeds a conditional EDM2 given no
@@ -44,11 +44,11 @@ def class_vector(label_dim: int, index: int, second: int = -1, mix: float = 0.0)
     return c
 
 
-class EDM2ClassConditioning(io.ComfyNode):
+class AutoguidanceEDM2ClassConditioning(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="EDM2ClassConditioning", display_name=NAME, category="sampling/autoguidance/edm2",
+            node_id="AutoguidanceEDM2ClassConditioning", display_name=NAME, category="sampling/autoguidance/edm2",
             description="Pick what an EDM2 class-conditional model draws: an ImageNet class by name or index, "
                         "optionally blended with a second class, or nothing (unconditional).",
             inputs=[

@@ -1,4 +1,4 @@
-"""``AutoGuidanceGuider``: a GUIDER for ``SamplerCustomAdvanced`` (maths in nodes/step.py).
+"""``AutoguidanceGuider``: a GUIDER for ``SamplerCustomAdvanced`` (maths in nodes/step.py).
 
 The main model D1 (edm2's ``net``) and the weaker guide D0 (edm2's ``gnet``) are both
 ComfyUI model patchers; the guide rides along as an additional model of a clone of the main
@@ -20,7 +20,7 @@ from .schedules import ScheduleType
 from .step import finish_step
 
 
-class AutoGuidanceCFGGuider(CFGGuider):
+class AutoguidanceCFGGuider(CFGGuider):
     """CFGGuider whose step is D1(c) + (w_cfg − 1)(D1(c) − D1(∅)) + (w_ag − 1)(D1(c) − D0(c))."""
 
     def __init__(self, main: Any, guide: Any, ag_schedule: Schedule, cfg_schedule: Schedule):
@@ -97,11 +97,11 @@ def schedule_input(name: str, what: str) -> Any:
     return ScheduleType.Input(name, optional=True, tooltip=what)
 
 
-class AutoGuidanceGuider(io.ComfyNode):
+class AutoguidanceGuider(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="AutoGuidanceGuider", display_name=GUIDER_NAME, category="sampling/custom_sampling/guiders",
+            node_id="AutoguidanceGuider", display_name=GUIDER_NAME, category="sampling/custom_sampling/guiders",
             description=("Autoguidance (Karras et al. 2024): guide the main model with a weaker version of itself, "
                          "optionally together with CFG. Plug into SamplerCustomAdvanced."),
             inputs=[
@@ -132,6 +132,6 @@ class AutoGuidanceGuider(io.ComfyNode):
             check_conditioning(GUIDER_NAME, socket, target, cond)
         guide = separate_guide(GUIDER_NAME, model, guide_model)
         ag = schedule if schedule is not None else Constant(w)
-        guider = AutoGuidanceCFGGuider(model, guide, ag, cfg_schedule_for(cfg, cfg_schedule))
+        guider = AutoguidanceCFGGuider(model, guide, ag, cfg_schedule_for(cfg, cfg_schedule))
         guider.set_conds(positive, negative, guide_positive)
         return io.NodeOutput(guider)

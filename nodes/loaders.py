@@ -1,4 +1,4 @@
-"""``EDM2Loader``: official EDM2 ``.pkl`` snapshots (read safely) and our ``.safetensors``.
+"""``AutoguidanceEDM2Loader``: official EDM2 ``.pkl`` snapshots (read safely) and our ``.safetensors``.
 
 Files are listed from ``models/edm2`` (registered here), ``models/diffusion_models`` and the
 pack's bundled models (``edm2/assets``).
@@ -52,11 +52,11 @@ def resolve(name: str) -> str:
                             "Put the file there and press 'r' to refresh the lists.")
 
 
-class EDM2Loader(io.ComfyNode):
+class AutoguidanceEDM2Loader(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="EDM2Loader", display_name=NAME, category="sampling/autoguidance/edm2",
+            node_id="AutoguidanceEDM2Loader", display_name=NAME, category="sampling/autoguidance/edm2",
             description=("Loads an EDM2 network (the autoguidance paper's models): official .pkl snapshots, read "
                          "without running any code from the file, or .safetensors converted by this pack."),
             inputs=[

@@ -1,4 +1,4 @@
-"""``AutoGuidanceModelPatch``: autoguidance for the plain KSampler (and detailers).
+"""``AutoguidanceModelPatch``: autoguidance for the plain KSampler (and detailers).
 
 A ``sampler_pre_cfg_function`` shifts the main model's conditional *and* unconditional
 predictions by the same autoguidance term Δ = (w − 1)·(D1(c) − D0(c)); ComfyUI's CFG then
@@ -45,11 +45,11 @@ def patch_model(main: Any, guide: Any, schedule: Schedule) -> Any:
     return patched
 
 
-class AutoGuidanceModelPatch(io.ComfyNode):
+class AutoguidanceModelPatch(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="AutoGuidanceModelPatch", display_name=PATCH_NAME, category="sampling/autoguidance",
+            node_id="AutoguidanceModelPatch", display_name=PATCH_NAME, category="sampling/autoguidance",
             description=("Adds autoguidance to a MODEL for the plain KSampler (and detailers). The KSampler's cfg "
                          "and negative prompt keep working as the CFG term: together they are the paper's hybrid."),
             inputs=[*model_inputs(), w_input(),

@@ -7,11 +7,11 @@ import torch
 from ._api import io, model_management
 
 
-class EDM2EmptyLatent(io.ComfyNode):
+class AutoguidanceEDM2EmptyLatent(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="EDM2EmptyLatent", display_name="EDM2 Empty Latent", category="sampling/autoguidance/edm2",
+            node_id="AutoguidanceEDM2EmptyLatent", display_name="EDM2 Empty Latent", category="sampling/autoguidance/edm2",
             description="A blank start for EDM2 sampling: 4×64×64 latents for img512 models, 3×64×64 pixels for "
                         "img64 models, 1×16×16 for the bundled digits.",
             inputs=[
@@ -30,11 +30,11 @@ class EDM2EmptyLatent(io.ComfyNode):
         return io.NodeOutput({"samples": torch.zeros(batch_size, channels, size, size, device=device)})
 
 
-class EDM2PixelsToImage(io.ComfyNode):
+class AutoguidanceEDM2PixelsToImage(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="EDM2PixelsToImage", display_name="EDM2 Pixels to Image", category="sampling/autoguidance/edm2",
+            node_id="AutoguidanceEDM2PixelsToImage", display_name="EDM2 Pixels to Image", category="sampling/autoguidance/edm2",
             description="Turns the output of a pixel-space EDM2 model (RGB or grey in [-1, 1]) into an IMAGE to save or "
                         "preview. Latent models (img512) use the stock VAE Decode instead.",
             inputs=[io.Latent.Input("samples", tooltip="Samples from a pixel-space (img64 or digits) EDM2 model.")],
@@ -53,7 +53,7 @@ class EDM2PixelsToImage(io.ComfyNode):
         return io.NodeOutput(image.permute(0, 2, 3, 1).contiguous())  # [B, H, W, 3]
 
 
-class EDM2VAEDecode(io.ComfyNode):
+class AutoguidanceEDM2VAEDecode(io.ComfyNode):
     """VAE Decode for EDM2 img512 latents.
 
     EDM2 trained on SD-VAE latents of images in [0, 1] (not the VAE's nominal [-1, 1]; see
@@ -65,7 +65,7 @@ class EDM2VAEDecode(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="EDM2VAEDecode", display_name="EDM2 VAE Decode", category="sampling/autoguidance/edm2",
+            node_id="AutoguidanceEDM2VAEDecode", display_name="EDM2 VAE Decode", category="sampling/autoguidance/edm2",
             description="VAE Decode for EDM2 img512 models (use the sd-vae-ft-mse VAE). The stock VAE Decode works "
                         "too but gives washed-out colours, because EDM2 was trained on the VAE with pixels in [0, 1].",
             inputs=[io.Latent.Input("samples", tooltip="Samples from an EDM2 img512 model."),

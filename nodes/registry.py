@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from .conditioning import EDM2ClassConditioning
-from .guider import AutoGuidanceGuider
-from .loaders import EDM2Loader
-from .model_patch import AutoGuidanceModelPatch
-from .pixels import EDM2EmptyLatent, EDM2PixelsToImage, EDM2VAEDecode
+from .conditioning import AutoguidanceEDM2ClassConditioning
+from .guider import AutoguidanceGuider
+from .loaders import AutoguidanceEDM2Loader
+from .model_patch import AutoguidanceModelPatch
+from .pixels import AutoguidanceEDM2EmptyLatent, AutoguidanceEDM2PixelsToImage, AutoguidanceEDM2VAEDecode
 from .schedules import SCHEDULE_NODES
 
 NODE_CLASSES: tuple = (
-    AutoGuidanceGuider, AutoGuidanceModelPatch, *SCHEDULE_NODES,
-    EDM2Loader, EDM2ClassConditioning, EDM2EmptyLatent, EDM2PixelsToImage, EDM2VAEDecode,
+    AutoguidanceGuider, AutoguidanceModelPatch, *SCHEDULE_NODES,
+    AutoguidanceEDM2Loader, AutoguidanceEDM2ClassConditioning, AutoguidanceEDM2EmptyLatent, AutoguidanceEDM2PixelsToImage, AutoguidanceEDM2VAEDecode,
 )

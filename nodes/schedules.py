@@ -64,13 +64,13 @@ class _ScheduleNode(io.ComfyNode):
             raise ValueError(f"{cls.DISPLAY}: {err}") from None
 
 
-class GuidanceScheduleConstant(_ScheduleNode):
+class AutoguidanceScheduleConstant(_ScheduleNode):
     DISPLAY = "Guidance Schedule (Constant)"
 
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="GuidanceScheduleConstant", display_name=cls.DISPLAY, category=CATEGORY,
+            node_id="AutoguidanceScheduleConstant", display_name=cls.DISPLAY, category=CATEGORY,
             description="The same guidance weight w at every noise level (the paper's choice for autoguidance).",
             inputs=[_w("w", 2.0)], outputs=[ScheduleType.Output(display_name="schedule")],
         )
@@ -80,13 +80,13 @@ class GuidanceScheduleConstant(_ScheduleNode):
         return Constant(w)
 
 
-class GuidanceScheduleInterval(_ScheduleNode):
+class AutoguidanceScheduleInterval(_ScheduleNode):
     DISPLAY = "Guidance Schedule (Interval)"
 
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="GuidanceScheduleInterval", display_name=cls.DISPLAY, category=CATEGORY,
+            node_id="AutoguidanceScheduleInterval", display_name=cls.DISPLAY, category=CATEGORY,
             description=("Guide only for σ in (sigma_lo, sigma_hi]; w = 1 and no guide pass elsewhere. "
                          "Defaults are the guidance-interval paper's SD-XL choice (0.28, 5.42]; for EDM2 it "
                          "found S (0.28, 2.90] and XXL (0.19, 1.61]. Helps the CFG term more than autoguidance."),
@@ -99,13 +99,13 @@ class GuidanceScheduleInterval(_ScheduleNode):
         return Interval(Constant(w), sigma_lo, sigma_hi)
 
 
-class GuidanceScheduleRamp(_ScheduleNode):
+class AutoguidanceScheduleRamp(_ScheduleNode):
     DISPLAY = "Guidance Schedule (Ramp)"
 
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="GuidanceScheduleRamp", display_name=cls.DISPLAY, category=CATEGORY,
+            node_id="AutoguidanceScheduleRamp", display_name=cls.DISPLAY, category=CATEGORY,
             description="w moves from w_start at sigma_start to w_end at sigma_end, held beyond the ends.",
             inputs=[
                 _w("w_start", 3.0, "Weight at sigma_start (and above it when sigma_start is the larger σ)."),
@@ -126,13 +126,13 @@ class GuidanceScheduleRamp(_ScheduleNode):
         return Ramp(w_start, w_end, sigma_start, sigma_end, space, shape)
 
 
-class GuidanceScheduleKnots(_ScheduleNode):
+class AutoguidanceScheduleKnots(_ScheduleNode):
     DISPLAY = "Guidance Schedule (Knots)"
 
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="GuidanceScheduleKnots", display_name=cls.DISPLAY, category=CATEGORY,
+            node_id="AutoguidanceScheduleKnots", display_name=cls.DISPLAY, category=CATEGORY,
             description="Any curve: weights at chosen noise levels, straight lines between them in log σ.",
             inputs=[
                 io.String.Input("sigmas", default="80, 5, 1, 0.1",
@@ -152,13 +152,13 @@ class GuidanceScheduleKnots(_ScheduleNode):
         return Knots(tuple(s), tuple(w))
 
 
-class GuidanceScheduleLimit(_ScheduleNode):
+class AutoguidanceScheduleLimit(_ScheduleNode):
     DISPLAY = "Guidance Schedule (Limit to Interval)"
 
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="GuidanceScheduleLimit", display_name=cls.DISPLAY, category=CATEGORY,
+            node_id="AutoguidanceScheduleLimit", display_name=cls.DISPLAY, category=CATEGORY,
             description="Restrict any schedule to σ in (sigma_lo, sigma_hi]; w = 1 and no guide pass elsewhere.",
             inputs=[
                 ScheduleType.Input("schedule", tooltip="The schedule to restrict."),
@@ -180,5 +180,5 @@ class GuidanceScheduleLimit(_ScheduleNode):
         return Interval(schedule, sigma_lo, sigma_hi)
 
 
-SCHEDULE_NODES = (GuidanceScheduleConstant, GuidanceScheduleInterval, GuidanceScheduleRamp,
-                  GuidanceScheduleKnots, GuidanceScheduleLimit)
+SCHEDULE_NODES = (AutoguidanceScheduleConstant, AutoguidanceScheduleInterval, AutoguidanceScheduleRamp,
+                  AutoguidanceScheduleKnots, AutoguidanceScheduleLimit)

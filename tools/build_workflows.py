@@ -17,22 +17,22 @@ WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
 
 # Socket inputs and outputs of each node type used: [(name, type)], in declaration order.
 SOCKETS: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
-    "EDM2Loader": ([], [("MODEL", "MODEL")]),
-    "EDM2ClassConditioning": ([], [("CONDITIONING", "CONDITIONING")]),
-    "EDM2EmptyLatent": ([], [("LATENT", "LATENT")]),
-    "EDM2PixelsToImage": ([("samples", "LATENT")], [("IMAGE", "IMAGE")]),
-    "EDM2VAEDecode": ([("samples", "LATENT"), ("vae", "VAE")], [("IMAGE", "IMAGE")]),
-    "AutoGuidanceGuider": ([("model", "MODEL"), ("guide_model", "MODEL"), ("positive", "CONDITIONING"),
+    "AutoguidanceEDM2Loader": ([], [("MODEL", "MODEL")]),
+    "AutoguidanceEDM2ClassConditioning": ([], [("CONDITIONING", "CONDITIONING")]),
+    "AutoguidanceEDM2EmptyLatent": ([], [("LATENT", "LATENT")]),
+    "AutoguidanceEDM2PixelsToImage": ([("samples", "LATENT")], [("IMAGE", "IMAGE")]),
+    "AutoguidanceEDM2VAEDecode": ([("samples", "LATENT"), ("vae", "VAE")], [("IMAGE", "IMAGE")]),
+    "AutoguidanceGuider": ([("model", "MODEL"), ("guide_model", "MODEL"), ("positive", "CONDITIONING"),
                             ("negative", "CONDITIONING"), ("guide_positive", "CONDITIONING"),
                             ("schedule", "GUIDANCE_SCHEDULE"), ("cfg_schedule", "GUIDANCE_SCHEDULE")],
                            [("GUIDER", "GUIDER")]),
-    "AutoGuidanceModelPatch": ([("model", "MODEL"), ("guide_model", "MODEL"), ("schedule", "GUIDANCE_SCHEDULE")],
+    "AutoguidanceModelPatch": ([("model", "MODEL"), ("guide_model", "MODEL"), ("schedule", "GUIDANCE_SCHEDULE")],
                                [("MODEL", "MODEL")]),
-    "GuidanceScheduleConstant": ([], [("schedule", "GUIDANCE_SCHEDULE")]),
-    "GuidanceScheduleInterval": ([], [("schedule", "GUIDANCE_SCHEDULE")]),
-    "GuidanceScheduleRamp": ([], [("schedule", "GUIDANCE_SCHEDULE")]),
-    "GuidanceScheduleKnots": ([], [("schedule", "GUIDANCE_SCHEDULE")]),
-    "GuidanceScheduleLimit": ([("schedule", "GUIDANCE_SCHEDULE")], [("schedule", "GUIDANCE_SCHEDULE")]),
+    "AutoguidanceScheduleConstant": ([], [("schedule", "GUIDANCE_SCHEDULE")]),
+    "AutoguidanceScheduleInterval": ([], [("schedule", "GUIDANCE_SCHEDULE")]),
+    "AutoguidanceScheduleRamp": ([], [("schedule", "GUIDANCE_SCHEDULE")]),
+    "AutoguidanceScheduleKnots": ([], [("schedule", "GUIDANCE_SCHEDULE")]),
+    "AutoguidanceScheduleLimit": ([("schedule", "GUIDANCE_SCHEDULE")], [("schedule", "GUIDANCE_SCHEDULE")]),
     "KSamplerSelect": ([], [("SAMPLER", "SAMPLER")]),
     "KarrasScheduler": ([], [("SIGMAS", "SIGMAS")]),
     "BasicScheduler": ([("model", "MODEL")], [("SIGMAS", "SIGMAS")]),
@@ -124,17 +124,17 @@ def edm2_sampling(g: Graph, guider: Node, latent: Node, steps: int, seed: int, x
 
 def digits_models(g: Graph, class_index: int, batch: int) -> tuple[Node, Node, Node, Node]:
     """The bundled trio's main and guide loaders, a digit class and an empty 16×16 batch."""
-    main = g.add("EDM2Loader", ["digits-main.safetensors", "default"], (20, 0), "main model")
-    guide = g.add("EDM2Loader", ["digits-guide.safetensors", "default"], (20, 130), "guide model (weaker)")
-    cond = g.add("EDM2ClassConditioning", ["(use class_index)", class_index, 10, -1, 0.0, False], (20, 260),
+    main = g.add("AutoguidanceEDM2Loader", ["digits-main.safetensors", "default"], (20, 0), "main model")
+    guide = g.add("AutoguidanceEDM2Loader", ["digits-guide.safetensors", "default"], (20, 130), "guide model (weaker)")
+    cond = g.add("AutoguidanceEDM2ClassConditioning", ["(use class_index)", class_index, 10, -1, 0.0, False], (20, 260),
                  size=(300, 200))
-    latent = g.add("EDM2EmptyLatent", [1, 16, batch], (20, 500), size=(300, 130))
+    latent = g.add("AutoguidanceEDM2EmptyLatent", [1, 16, batch], (20, 500), size=(300, 130))
     return main, guide, cond, latent
 
 
 def guider_for(g: Graph, main: Node, guide: Node, cond: Node, w: float, pos: tuple[int, int],
                size: tuple[int, int]) -> Node:
-    guider = g.add("AutoGuidanceGuider", [w, 1.0], pos, size=size)
+    guider = g.add("AutoguidanceGuider", [w, 1.0], pos, size=size)
     g.link(main, 0, guider, "model")
     g.link(guide, 0, guider, "guide_model")
     g.link(cond, 0, guider, "positive")
@@ -143,7 +143,7 @@ def guider_for(g: Graph, main: Node, guide: Node, cond: Node, w: float, pos: tup
 
 def save_pixels(g: Graph, run: Node, prefix: str, x: int, y: int, save_at: tuple[int, int],
                 save_size: tuple[int, int]) -> None:
-    image = g.add("EDM2PixelsToImage", [], (x, y))
+    image = g.add("AutoguidanceEDM2PixelsToImage", [], (x, y))
     g.link(run, 0, image, "samples")
     save = g.add("SaveImage", [prefix], save_at, size=save_size)
     g.link(image, 0, save, "images")
@@ -173,14 +173,14 @@ def schedule_showcase() -> Graph:
           (20, -200), size=(1000, 150))
     main, guide, cond, latent = digits_models(g, 7, 4)
     row = 430
-    ramp = g.add("GuidanceScheduleRamp", [3.0, 1.0, 80.0, 0.01, "log", "cosine"], (360, 2 * row), size=(300, 380))
-    limit = g.add("GuidanceScheduleLimit", [0.1, 10.0], (360, 3 * row), size=(300, 300))
+    ramp = g.add("AutoguidanceScheduleRamp", [3.0, 1.0, 80.0, 0.01, "log", "cosine"], (360, 2 * row), size=(300, 380))
+    limit = g.add("AutoguidanceScheduleLimit", [0.1, 10.0], (360, 3 * row), size=(300, 300))
     g.link(ramp, 0, limit, "schedule")
     driven = [
-        (g.add("GuidanceScheduleConstant", [2.0], (360, 0), size=(300, 260)), 0),
-        (g.add("GuidanceScheduleInterval", [2.0, 0.28, 5.42], (360, row), size=(300, 320)), 1),
+        (g.add("AutoguidanceScheduleConstant", [2.0], (360, 0), size=(300, 260)), 0),
+        (g.add("AutoguidanceScheduleInterval", [2.0, 0.28, 5.42], (360, row), size=(300, 320)), 1),
         (limit, 3),
-        (g.add("GuidanceScheduleKnots", ["80, 5, 1, 0.1", "1.5, 2.5, 2.0, 1.0"], (360, 4 * row), size=(300, 340)), 4),
+        (g.add("AutoguidanceScheduleKnots", ["80, 5, 1, 0.1", "1.5, 2.5, 2.0, 1.0"], (360, 4 * row), size=(300, 340)), 4),
     ]
     for i, (sched, r) in enumerate(driven):
         y = r * row
@@ -201,14 +201,14 @@ def edm2_imagenet(main_file: str, guide_file: str, w: float, title: str) -> Grap
                    "and the VAE vae-ft-mse-840000-ema-pruned.safetensors (stabilityai/sd-vae-ft-mse) in "
                    "ComfyUI/models/vae/.\nUse EDM2 VAE Decode: EDM2 maps pixels to [0, 1] before the VAE."],
           (20, -230), size=(760, 200))
-    main = g.add("EDM2Loader", [main_file, "default"], (20, 0), "main model")
-    guide = g.add("EDM2Loader", [guide_file, "default"], (20, 130), "guide model (smaller, shorter-trained)")
-    cond = g.add("EDM2ClassConditioning", ["88: macaw", 0, 1000, -1, 0.0, False], (20, 260), size=(300, 200))
-    latent = g.add("EDM2EmptyLatent", [4, 64, 1], (20, 500), size=(300, 130))
+    main = g.add("AutoguidanceEDM2Loader", [main_file, "default"], (20, 0), "main model")
+    guide = g.add("AutoguidanceEDM2Loader", [guide_file, "default"], (20, 130), "guide model (smaller, shorter-trained)")
+    cond = g.add("AutoguidanceEDM2ClassConditioning", ["88: macaw", 0, 1000, -1, 0.0, False], (20, 260), size=(300, 200))
+    latent = g.add("AutoguidanceEDM2EmptyLatent", [4, 64, 1], (20, 500), size=(300, 130))
     guider = guider_for(g, main, guide, cond, w, (360, 0), (300, 200))
     run = edm2_sampling(g, guider, latent, 32, 0, 360, 250)
     vae = g.add("VAELoader", ["vae-ft-mse-840000-ema-pruned.safetensors"], (700, 430))
-    decode = g.add("EDM2VAEDecode", [], (1040, 250))
+    decode = g.add("AutoguidanceEDM2VAEDecode", [], (1040, 250))
     g.link(run, 0, decode, "samples")
     g.link(vae, 0, decode, "vae")
     save = g.add("SaveImage", ["autoguidance_edm2"], (1040, 360), size=(512, 560))
@@ -235,9 +235,9 @@ def sdxl_hybrid() -> Graph:
     neg = g.add("CLIPTextEncode", [NEGATIVE], (360, 200), size=(380, 160))
     g.link(main, 1, pos, "clip")
     g.link(main, 1, neg, "clip")
-    interval = g.add("GuidanceScheduleInterval", [4.5, 0.28, 5.42], (360, 400), "CFG only inside the interval",
+    interval = g.add("AutoguidanceScheduleInterval", [4.5, 0.28, 5.42], (360, 400), "CFG only inside the interval",
                      size=(380, 220))
-    guider = g.add("AutoGuidanceGuider", [1.5, 1.0], (780, 0), size=(320, 220))
+    guider = g.add("AutoguidanceGuider", [1.5, 1.0], (780, 0), size=(320, 220))
     g.link(main, 0, guider, "model")
     g.link(guide, 0, guider, "guide_model")
     g.link(pos, 0, guider, "positive")
@@ -272,7 +272,7 @@ def sd15_ksampler() -> Graph:
           (20, -200), size=(760, 160))
     main = g.add("CheckpointLoaderSimple", ["v1-5-pruned-emaonly.safetensors"], (20, 0), "main checkpoint")
     guide = g.add("CheckpointLoaderSimple", ["sd15_guide.safetensors"], (20, 140), "guide checkpoint (weaker)")
-    patch = g.add("AutoGuidanceModelPatch", [2.0], (360, 0), size=(320, 130))
+    patch = g.add("AutoguidanceModelPatch", [2.0], (360, 0), size=(320, 130))
     g.link(main, 0, patch, "model")
     g.link(guide, 0, patch, "guide_model")
     pos = g.add("CLIPTextEncode", [PROMPT], (360, 170), size=(380, 160))

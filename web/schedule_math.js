@@ -72,19 +72,19 @@ export function parseNumbers(text) {
 /** The spec a schedule node's widget values mean (as the node's build() makes it). */
 export function specFromWidgets(type, v, inner = null) {
   switch (type) {
-    case "GuidanceScheduleConstant":
+    case "AutoguidanceScheduleConstant":
       return { kind: "constant", w: v.w };
-    case "GuidanceScheduleInterval":
+    case "AutoguidanceScheduleInterval":
       return { kind: "interval", w: v.w, sigma_lo: v.sigma_lo, sigma_hi: v.sigma_hi };
-    case "GuidanceScheduleRamp":
+    case "AutoguidanceScheduleRamp":
       return { kind: "ramp", w_start: v.w_start, w_end: v.w_end, sigma_start: v.sigma_start,
                sigma_end: v.sigma_end, space: v.space ?? "log", shape: v.shape ?? "linear" };
-    case "GuidanceScheduleKnots": {
+    case "AutoguidanceScheduleKnots": {
       let s = parseNumbers(v.sigmas), w = parseNumbers(v.weights);
       if (s.length > 1 && s.every((x, i) => i === 0 || s[i - 1] > x)) { s = s.reverse(); w = w.reverse(); }
       return { kind: "knots", sigmas: s, weights: w };
     }
-    case "GuidanceScheduleLimit":
+    case "AutoguidanceScheduleLimit":
       return { kind: "interval", schedule: inner ?? { kind: "constant", w: 1.0 },
                sigma_lo: v.sigma_lo, sigma_hi: v.sigma_hi };
     default:

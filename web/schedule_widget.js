@@ -11,10 +11,10 @@ import {
 } from "./schedule_math.js";
 
 const SCHEDULE_NODES = new Set([
-  "GuidanceScheduleConstant", "GuidanceScheduleInterval", "GuidanceScheduleRamp", "GuidanceScheduleKnots",
-  "GuidanceScheduleLimit",
+  "AutoguidanceScheduleConstant", "AutoguidanceScheduleInterval", "AutoguidanceScheduleRamp", "AutoguidanceScheduleKnots",
+  "AutoguidanceScheduleLimit",
 ]);
-const GUIDED_NODES = new Set(["AutoGuidanceGuider", "AutoGuidanceModelPatch"]);
+const GUIDED_NODES = new Set(["AutoguidanceGuider", "AutoguidanceModelPatch"]);
 const PLOT_HEIGHT = 132;
 const COLOURS = { curve: "#f0a040", cfg: "#59a6e8", shade: "rgba(240,160,64,0.16)", off: "#8a8a8a",
                   axis: "#666", text: "#cfcfcf", bad: "#e46060", tickOn: "#f0a040", tickOff: "#555" };
@@ -48,7 +48,7 @@ function outputNodes(node) {
 function scheduleOf(node, depth = 0) {
   if (!node || depth > 16) return null;
   if (SCHEDULE_NODES.has(node.comfyClass ?? node.type)) {
-    const inner = node.type === "GuidanceScheduleLimit" ? scheduleOf(inputNode(node, "schedule"), depth + 1) : null;
+    const inner = node.type === "AutoguidanceScheduleLimit" ? scheduleOf(inputNode(node, "schedule"), depth + 1) : null;
     return specFromWidgets(node.comfyClass ?? node.type, widgetValues(node), inner);
   }
   return null;
@@ -59,7 +59,7 @@ function guidedSchedules(node) {
   const v = widgetValues(node);
   const ag = scheduleOf(inputNode(node, "schedule")) ?? { kind: "constant", w: v.w };
   const curves = [{ label: "autoguidance", spec: ag, colour: COLOURS.curve }];
-  if (node.type === "AutoGuidanceGuider") {
+  if (node.type === "AutoguidanceGuider") {
     const cfg = scheduleOf(inputNode(node, "cfg_schedule")) ?? { kind: "constant", w: v.cfg };
     if (inputNode(node, "negative") || cfg.kind !== "constant" || cfg.w !== 1)
       curves.push({ label: "CFG", spec: cfg, colour: COLOURS.cfg });
@@ -72,7 +72,7 @@ function modelFamily(node, depth = 0) {
   const model = inputNode(node, "model");
   if (!model || depth > 16) return null;
   const type = model.comfyClass ?? model.type;
-  if (type === "EDM2Loader") return "edm2";
+  if (type === "AutoguidanceEDM2Loader") return "edm2";
   const name = String((model.widgets ?? []).find((w) => /ckpt|unet|checkpoint/.test(w.name))?.value ?? "").toLowerCase();
   if (/flux|sd3|sd_3|auraflow|lumina|chroma|hidream/.test(name)) return "flow";
   if (type === "UNETLoader" && /flux|sd3/.test(name)) return "flow";
@@ -116,7 +116,7 @@ export function plotModel(node) {
   if (SCHEDULE_NODES.has(node.comfyClass ?? node.type)) {
     curves = [{ label: "w", spec: scheduleOf(node), colour: COLOURS.curve }];
     const consumer = outputNodes(node).find((o) => GUIDED_NODES.has(o.node.comfyClass ?? o.node.type) ||
-                                                   o.node.type === "GuidanceScheduleLimit");
+                                                   o.node.type === "AutoguidanceScheduleLimit");
     guided = consumer && GUIDED_NODES.has(consumer.node.comfyClass ?? consumer.node.type) ? consumer.node : null;
   } else {
     curves = guidedSchedules(node);

@@ -73,7 +73,7 @@ def page(browser, ui_server):
     p.on("pageerror", lambda err: errors.append(f"{err}\n{err.stack}"))
     p.goto(ui_server.url, wait_until="domcontentloaded")
     p.wait_for_function("() => window.app && window.app.graph && window.app.canvas && "
-                        "window.LiteGraph && LiteGraph.registered_node_types['AutoGuidanceGuider']", timeout=120_000)
+                        "window.LiteGraph && LiteGraph.registered_node_types['AutoguidanceGuider']", timeout=120_000)
     # The first visit to a fresh server opens the Templates browser: close whatever dialog is up.
     p.wait_for_timeout(1500)
     close_dialogs(p)

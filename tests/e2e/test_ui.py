@@ -87,8 +87,8 @@ def test_search_add_schedule_node_and_curve_follows_widgets(page):
     search.fill("Guidance Schedule (Interval)")
     page.get_by_text("Guidance Schedule (Interval)", exact=False).first.wait_for(timeout=15_000)
     page.keyboard.press("Enter")
-    page.wait_for_function("() => app.graph._nodes.some(n => n.type === 'GuidanceScheduleInterval')", timeout=15_000)
-    node_id = page.evaluate("() => app.graph._nodes.find(n => n.type === 'GuidanceScheduleInterval').id")
+    page.wait_for_function("() => app.graph._nodes.some(n => n.type === 'AutoguidanceScheduleInterval')", timeout=15_000)
+    node_id = page.evaluate("() => app.graph._nodes.find(n => n.type === 'AutoguidanceScheduleInterval').id")
     assert page.evaluate("(id) => app.graph.getNodeById(id).widgets.some(w => w.type === "
                          "'autoguidance_schedule_plot')", node_id)
     page.evaluate("(id) => { const n = app.graph.getNodeById(id); n.pos = [300, 200]; "
@@ -119,7 +119,7 @@ def test_search_add_schedule_node_and_curve_follows_widgets(page):
 def test_digits_workflow_runs_from_the_run_button(page, ui_server):
     workflow = json.loads((WORKFLOW_DIR / "autoguidance-digits.json").read_text())
     page.evaluate("(wf) => app.loadGraphData(wf)", workflow)
-    page.wait_for_function("() => app.graph._nodes.some(n => n.type === 'AutoGuidanceGuider')", timeout=15_000)
+    page.wait_for_function("() => app.graph._nodes.some(n => n.type === 'AutoguidanceGuider')", timeout=15_000)
     before = set(ui_server.get("/history?max_items=1000"))
     page.get_by_role("button", name="Run", exact=False).first.click()
     deadline = time.monotonic() + 300
@@ -144,7 +144,7 @@ def test_digits_workflow_runs_from_the_run_button(page, ui_server):
 def test_screenshot_of_the_schedule_widget_for_the_readme(page):
     workflow = json.loads((WORKFLOW_DIR / "autoguidance-schedule-showcase.json").read_text())
     page.evaluate("(wf) => app.loadGraphData(wf)", workflow)
-    page.wait_for_function("() => app.graph._nodes.some(n => n.type === 'GuidanceScheduleRamp')", timeout=15_000)
+    page.wait_for_function("() => app.graph._nodes.some(n => n.type === 'AutoguidanceScheduleRamp')", timeout=15_000)
     page.evaluate("() => { app.canvas.ds.scale = 0.8; app.canvas.ds.offset = [10, 200]; "
                   "app.graph.setDirtyCanvas(true, true); }")
     page.wait_for_timeout(600)

@@ -30,9 +30,9 @@ def tiny_net(seed, channels=16):
 
 
 def class_cond(index, label_dim=10):
-    from comfyui_autoguidance.nodes.conditioning import BY_INDEX, EDM2ClassConditioning
+    from comfyui_autoguidance.nodes.conditioning import BY_INDEX, AutoguidanceEDM2ClassConditioning
 
-    return EDM2ClassConditioning.execute(class_name=BY_INDEX, class_index=index, label_dim=label_dim,
+    return AutoguidanceEDM2ClassConditioning.execute(class_name=BY_INDEX, class_index=index, label_dim=label_dim,
                                          second_class_index=-1, mix=0.0, unconditional=False).result[0]
 
 
@@ -55,12 +55,12 @@ def test_guider_on_edm2_pair_matches_separate_predictions_and_counts_interval():
 
     from comfyui_autoguidance.guidance import Constant, Interval
     from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
-    from comfyui_autoguidance.nodes.guider import AutoGuidanceGuider
+    from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
 
     main_net, guide_net = tiny_net(1, 32), tiny_net(2, 16)
     main, guide = edm2_patcher(main_net, False), edm2_patcher(guide_net, False)
     positive = class_cond(4)
-    guider = AutoGuidanceGuider.execute(model=main, guide_model=guide, positive=positive, w=2.1, cfg=1.0,
+    guider = AutoguidanceGuider.execute(model=main, guide_model=guide, positive=positive, w=2.1, cfg=1.0,
                                         schedule=Interval(Constant(2.1), 0.28, 5.42)).result[0]
     steps = record_steps(guider)
     run_guider(guider, comfy.samplers.calculate_sigmas(main.get_model_object("model_sampling"), "karras", 12))
@@ -78,34 +78,34 @@ def test_guider_on_edm2_pair_matches_separate_predictions_and_counts_interval():
 
 def test_text_conditioning_into_edm2_is_refused():
     from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
-    from comfyui_autoguidance.nodes.guider import AutoGuidanceGuider
+    from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
 
     main, guide = edm2_patcher(tiny_net(1), False), edm2_patcher(tiny_net(2), False)
     text = [[torch.randn(1, 77, 768), {}]]
     with pytest.raises(ValueError, match="Autoguidance Guider: 'positive' does not fit EDM2Config.*EDM2 Class "
                                          "Conditioning"):
-        AutoGuidanceGuider.execute(model=main, guide_model=guide, positive=text, w=2.0, cfg=1.0)
+        AutoguidanceGuider.execute(model=main, guide_model=guide, positive=text, w=2.0, cfg=1.0)
 
 
 def test_edm2_with_sd15_pair_is_refused_before_loading():
     from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
-    from comfyui_autoguidance.nodes.model_patch import AutoGuidanceModelPatch
+    from comfyui_autoguidance.nodes.model_patch import AutoguidanceModelPatch
 
     from .comfy_env import tiny_sd15
 
     with pytest.raises(ValueError, match=r"main model EDM2Config \(latent EDM2Latent, 4 ch\) and guide model SD15 .*"
                                          r"different latent formats"):
-        AutoGuidanceModelPatch.execute(model=edm2_patcher(tiny_net(1), False), guide_model=tiny_sd15(3), w=2.0)
+        AutoguidanceModelPatch.execute(model=edm2_patcher(tiny_net(1), False), guide_model=tiny_sd15(3), w=2.0)
 
 
 def test_class_conditioning_vectors():
-    from comfyui_autoguidance.nodes.conditioning import EDM2ClassConditioning
+    from comfyui_autoguidance.nodes.conditioning import AutoguidanceEDM2ClassConditioning
 
-    cond = EDM2ClassConditioning.execute(class_name="88: macaw", class_index=0, label_dim=1000,
+    cond = AutoguidanceEDM2ClassConditioning.execute(class_name="88: macaw", class_index=0, label_dim=1000,
                                          second_class_index=207, mix=0.25, unconditional=False).result[0]
     labels = cond[0][1]["edm2_labels"]
     assert labels.shape == (1, 1000) and labels[0, 88].item() == 0.75 and labels[0, 207].item() == 0.25
-    unc = EDM2ClassConditioning.execute(class_name="88: macaw", class_index=0, label_dim=1000,
+    unc = AutoguidanceEDM2ClassConditioning.execute(class_name="88: macaw", class_index=0, label_dim=1000,
                                         second_class_index=-1, mix=0.0, unconditional=True).result[0]
     assert unc[0][1]["edm2_labels"].abs().sum().item() == 0
     with pytest.raises(ValueError, match="class_index must be -1 .* between 0 and 9"):
@@ -115,7 +115,7 @@ def test_class_conditioning_vectors():
 def test_loader_reads_snapshot_and_refuses_non_edm2(tmp_path):
     import folder_paths
 
-    from comfyui_autoguidance.nodes.loaders import EDM2Loader, register_folders
+    from comfyui_autoguidance.nodes.loaders import AutoguidanceEDM2Loader, register_folders
 
     from ..conftest import FIXTURES  # noqa: TID252
 
@@ -125,7 +125,7 @@ def test_loader_reads_snapshot_and_refuses_non_edm2(tmp_path):
     (folder / "tiny.pkl").write_bytes((FIXTURES / "edm2" / "latent16_c10.snapshot.pkl").read_bytes())
     (folder / "other.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")
     folder_paths.add_model_folder_path("edm2", str(folder))
-    patcher = EDM2Loader.execute(checkpoint="tiny.pkl", weight_dtype="float32").result[0]
+    patcher = AutoguidanceEDM2Loader.execute(checkpoint="tiny.pkl", weight_dtype="float32").result[0]
     assert patcher.model.label_dim == 10 and patcher.model.latent_format.latent_channels == 4
     with pytest.raises(ValueError, match="EDM2 Loader: 'other.safetensors' is not a usable EDM2 checkpoint"):
-        EDM2Loader.execute(checkpoint="other.safetensors", weight_dtype="default")
+        AutoguidanceEDM2Loader.execute(checkpoint="other.safetensors", weight_dtype="default")

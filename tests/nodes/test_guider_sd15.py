@@ -35,9 +35,9 @@ def sigmas_for(model, steps=6, scheduler="karras"):
 
 
 def make_guider(main, guide, positive, negative=None, w=2.0, cfg=1.0, schedule=None, cfg_schedule=None):
-    from comfyui_autoguidance.nodes.guider import AutoGuidanceGuider
+    from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
 
-    return AutoGuidanceGuider.execute(model=main, guide_model=guide, positive=positive, negative=negative, w=w,
+    return AutoguidanceGuider.execute(model=main, guide_model=guide, positive=positive, negative=negative, w=w,
                                       cfg=cfg, schedule=schedule, cfg_schedule=cfg_schedule).result[0]
 
 
@@ -104,11 +104,11 @@ def test_lora_style_patch_applies_to_the_guide_only(pair):
 
 
 def test_model_patch_on_plain_ksampler_equals_guider(comfy, pair):
-    from comfyui_autoguidance.nodes.model_patch import AutoGuidanceModelPatch
+    from comfyui_autoguidance.nodes.model_patch import AutoguidanceModelPatch
 
     main, guide = pair
     positive, negative = text_cond(10), text_cond(11)
-    patched = AutoGuidanceModelPatch.execute(model=main, guide_model=guide, w=2.0).result[0]
+    patched = AutoguidanceModelPatch.execute(model=main, guide_model=guide, w=2.0).result[0]
     noise = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(5))
     latent = torch.zeros_like(noise)
     via_ksampler = comfy.sample.sample(patched, noise, 6, 4.0, "heun", "karras", positive, negative, latent,

@@ -7,9 +7,9 @@ import pytest
 pytestmark = [pytest.mark.comfyui, pytest.mark.server]
 
 OUR_NODES = [
-    "AutoGuidanceGuider", "AutoGuidanceModelPatch", "GuidanceScheduleConstant", "GuidanceScheduleInterval",
-    "GuidanceScheduleRamp", "GuidanceScheduleKnots", "GuidanceScheduleLimit", "EDM2Loader", "EDM2ClassConditioning",
-    "EDM2EmptyLatent", "EDM2PixelsToImage", "EDM2VAEDecode",
+    "AutoguidanceGuider", "AutoguidanceModelPatch", "AutoguidanceScheduleConstant", "AutoguidanceScheduleInterval",
+    "AutoguidanceScheduleRamp", "AutoguidanceScheduleKnots", "AutoguidanceScheduleLimit", "AutoguidanceEDM2Loader", "AutoguidanceEDM2ClassConditioning",
+    "AutoguidanceEDM2EmptyLatent", "AutoguidanceEDM2PixelsToImage", "AutoguidanceEDM2VAEDecode",
 ]
 
 
@@ -17,12 +17,12 @@ def test_object_info_lists_every_node(server):
     info = server.get("/object_info")
     missing = [n for n in OUR_NODES if n not in info]
     assert not missing, f"missing {missing}; log:\n{server.log()[-3000:]}"
-    guider = info["AutoGuidanceGuider"]
+    guider = info["AutoguidanceGuider"]
     assert guider["category"] == "sampling/custom_sampling/guiders"
     assert guider["output"] == ["GUIDER"]
     assert guider["display_name"] == "Autoguidance Guider"
-    assert info["GuidanceScheduleInterval"]["input"]["required"]["sigma_lo"][1]["default"] == 0.28
-    assert info["AutoGuidanceGuider"]["input"]["optional"]["schedule"][0] == "GUIDANCE_SCHEDULE"
+    assert info["AutoguidanceScheduleInterval"]["input"]["required"]["sigma_lo"][1]["default"] == 0.28
+    assert info["AutoguidanceGuider"]["input"]["optional"]["schedule"][0] == "GUIDANCE_SCHEDULE"
 
 
 def test_no_import_error_in_log(server):

@@ -99,8 +99,8 @@ def node_errors(reply: dict) -> str:
 
 def test_schedule_with_lo_above_hi_is_a_node_error(server, digits_prompt):
     p = copy.deepcopy(digits_prompt)
-    p["900"] = {"class_type": "GuidanceScheduleInterval", "inputs": {"w": 2.0, "sigma_lo": 5.0, "sigma_hi": 1.0}}
-    node_of(p, "AutoGuidanceGuider")[1]["inputs"]["schedule"] = ["900", 0]
+    p["900"] = {"class_type": "AutoguidanceScheduleInterval", "inputs": {"w": 2.0, "sigma_lo": 5.0, "sigma_hi": 1.0}}
+    node_of(p, "AutoguidanceGuider")[1]["inputs"]["schedule"] = ["900", 0]
     status, reply = server.post("/prompt", {"prompt": p})
     assert status == 400, reply
     assert "900" in reply["node_errors"]
@@ -110,7 +110,7 @@ def test_schedule_with_lo_above_hi_is_a_node_error(server, digits_prompt):
 
 def test_loader_on_a_non_edm2_file_is_a_node_error(server, digits_prompt):
     p = copy.deepcopy(digits_prompt)
-    node_of(p, "EDM2Loader")[1]["inputs"]["checkpoint"] = NOT_EDM2
+    node_of(p, "AutoguidanceEDM2Loader")[1]["inputs"]["checkpoint"] = NOT_EDM2
     status, reply = server.post("/prompt", {"prompt": p})
     assert status == 400, reply
     text = node_errors(reply)
@@ -121,12 +121,12 @@ def test_loader_on_a_non_edm2_file_is_a_node_error(server, digits_prompt):
 def test_guider_on_a_mismatched_pair_reports_our_message(server, digits_prompt):
     p = copy.deepcopy(digits_prompt)
     guide_loader = next(k for k, v in p.items()
-                        if v["class_type"] == "EDM2Loader" and v["inputs"]["checkpoint"] == "digits-guide.safetensors")
+                        if v["class_type"] == "AutoguidanceEDM2Loader" and v["inputs"]["checkpoint"] == "digits-guide.safetensors")
     p[guide_loader]["inputs"]["checkpoint"] = LATENT_EDM2
     entry = wait_for(server, queue(server, p))
     assert entry["status"]["status_str"] == "error"
     error = next(m[1] for m in entry["status"]["messages"] if m[0] == "execution_error")
-    assert error["node_type"] == "AutoGuidanceGuider"
+    assert error["node_type"] == "AutoguidanceGuider"
     assert "Autoguidance Guider: main model" in error["exception_message"]
     assert "different latent channels (1 vs 4)" in error["exception_message"], error["exception_message"]
     ok = wait_for(server, queue(server, with_seed(digits_prompt, 7, "after_error")))

@@ -23,7 +23,7 @@ test("ramp in log sigma, halfway at the geometric mean", () => {
 });
 
 test("knots written high-to-low are sorted as the node does", () => {
-  const spec = specFromWidgets("GuidanceScheduleKnots", { sigmas: "80, 5, 1, 0.1", weights: "1.5, 2.5, 2.0, 1.0" });
+  const spec = specFromWidgets("AutoguidanceScheduleKnots", { sigmas: "80, 5, 1, 0.1", weights: "1.5, 2.5, 2.0, 1.0" });
   assert.deepEqual(spec.sigmas, [0.1, 1, 5, 80]);
   assert.equal(weightAt(spec, 5), 2.5);
   assert.ok(Math.abs(weightAt(spec, Math.sqrt(5)) - 2.25) < 1e-12);
@@ -32,7 +32,7 @@ test("knots written high-to-low are sorted as the node does", () => {
 
 test("invalid schedules are reported, not drawn", () => {
   assert.match(specProblem({ kind: "interval", w: 2, sigma_lo: 3, sigma_hi: 1 }), /sigma_lo/);
-  assert.match(specProblem(specFromWidgets("GuidanceScheduleKnots", { sigmas: "1, x", weights: "1, 2" })), /positive/);
+  assert.match(specProblem(specFromWidgets("AutoguidanceScheduleKnots", { sigmas: "1, x", weights: "1, 2" })), /positive/);
   assert.equal(specProblem({ kind: "constant", w: 2 }), null);
 });
 
