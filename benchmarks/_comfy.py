@@ -50,7 +50,7 @@ def edm2_net(config: dict, seed: int) -> torch.nn.Module:
 
 
 def class_cond(index: int, label_dim: int, unconditional: bool = False) -> list:
-    from comfyui_autoguidance.nodes.conditioning import BY_INDEX, AutoguidanceEDM2ClassConditioning
+    from comfyui_autoguidance.nodes.edm2_conditioning import BY_INDEX, AutoguidanceEDM2ClassConditioning
 
     return AutoguidanceEDM2ClassConditioning.execute(class_name=BY_INDEX, class_index=index, label_dim=label_dim,
                                          second_class_index=-1, mix=0.0, unconditional=unconditional).result[0]

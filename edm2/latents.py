@@ -45,3 +45,12 @@ def pixels_to_model(p: Tensor) -> Tensor:
 def model_to_pixels(x: Tensor) -> Tensor:
     """img64 model output → pixels in [0, 1] (clamped)."""
     return ((x + 1) / 2).clamp(0, 1)
+
+
+def vae_output_to_pixels(y: Tensor) -> Tensor:
+    """The SD VAE decoder's output for an EDM2 latent → pixels in [0, 1] (clamped).
+
+    EDM2 encoded images in [0, 1], so the decoder's output y already is the image; a decoder
+    wrapper that maps y ↦ (y + 1)/2 (ComfyUI's VAE Decode) is undone by 2·(·) − 1.
+    """
+    return y.clamp(0, 1)

@@ -15,6 +15,9 @@ from torch import Tensor, nn
 
 from ..guidance import Schedule, guided_denoiser, heun_sample, karras_sigmas
 
+# EDM's noise levels and data scale (Karras et al. 2022, Table 1), used by every EDM2 model.
+SIGMA_MIN, SIGMA_MAX, RHO, SIGMA_DATA = 0.002, 80.0, 7.0, 0.5
+
 
 def _bind(net: nn.Module, class_labels: Tensor | None):
     def denoise(x: Tensor, sigma: Tensor, labels: Tensor | None = class_labels) -> Tensor:
@@ -30,9 +33,9 @@ def sample(
     guide: nn.Module | None = None,     # D0: weaker conditional (autoguidance) or unconditional (CFG)
     guidance: float = 1.0,              # w
     num_steps: int = 32,
-    sigma_min: float = 0.002,
-    sigma_max: float = 80.0,
-    rho: float = 7.0,
+    sigma_min: float = SIGMA_MIN,
+    sigma_max: float = SIGMA_MAX,
+    rho: float = RHO,
     schedule: Schedule | dict[str, Any] | None = None,  # w(σ); replaces ``guidance`` when given
     dtype: torch.dtype = torch.float32,
 ) -> Tensor:

@@ -16,10 +16,12 @@ from typing import Any
 import torch
 
 from ..edm2 import latents as edm2_latents
+from ..edm2 import sampling as edm2_sampling
 from ._api import conds, latent_formats, model_base, model_management, model_patcher, supported_models_base
 
 LABELS_KEY = "edm2_labels"
-SAMPLING = {"sigma_min": 0.002, "sigma_max": 80.0, "sigma_data": 0.5}
+SAMPLING = {"sigma_min": edm2_sampling.SIGMA_MIN, "sigma_max": edm2_sampling.SIGMA_MAX,
+            "sigma_data": edm2_sampling.SIGMA_DATA}
 
 
 class EDM2Latent(latent_formats.LatentFormat):

@@ -13,10 +13,10 @@ import torch
 
 from ..guidance import Constant, Schedule
 from ._api import CFGGuider, io, sampler_helpers, samplers
-from .checks import check_conditioning, check_pair
-from .guide_pass import attach_guide, evaluate_guide, guide_model_options, process_guide_conds
-from .model_pair import separate_guide
+from .guide_model import attach_guide, evaluate_guide, guide_model_options, process_guide_conds
+from .pair_checks import check_conditioning, check_pair
 from .schedules import ScheduleType
+from .shared_checkpoint import separate_guide
 from .step import finish_step
 
 

@@ -13,10 +13,10 @@ from typing import Any
 
 from ..guidance import Constant, Schedule, guidance_term
 from ._api import io
-from .checks import check_pair
-from .guide_pass import attach_guide, evaluate_guide, guide_model_options
+from .guide_model import attach_guide, evaluate_guide, guide_model_options
 from .guider import model_inputs, schedule_input, w_input
-from .model_pair import separate_guide
+from .pair_checks import check_pair
+from .shared_checkpoint import separate_guide
 
 PATCH_NAME = "Autoguidance (KSampler patch)"
 

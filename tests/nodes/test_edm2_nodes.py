@@ -30,7 +30,7 @@ def tiny_net(seed, channels=16):
 
 
 def class_cond(index, label_dim=10):
-    from comfyui_autoguidance.nodes.conditioning import BY_INDEX, AutoguidanceEDM2ClassConditioning
+    from comfyui_autoguidance.nodes.edm2_conditioning import BY_INDEX, AutoguidanceEDM2ClassConditioning
 
     return AutoguidanceEDM2ClassConditioning.execute(class_name=BY_INDEX, class_index=index, label_dim=label_dim,
                                          second_class_index=-1, mix=0.0, unconditional=False).result[0]
@@ -99,7 +99,7 @@ def test_edm2_with_sd15_pair_is_refused_before_loading():
 
 
 def test_class_conditioning_vectors():
-    from comfyui_autoguidance.nodes.conditioning import AutoguidanceEDM2ClassConditioning
+    from comfyui_autoguidance.nodes.edm2_conditioning import AutoguidanceEDM2ClassConditioning
 
     cond = AutoguidanceEDM2ClassConditioning.execute(class_name="88: macaw", class_index=0, label_dim=1000,
                                          second_class_index=207, mix=0.25, unconditional=False).result[0]
@@ -115,7 +115,7 @@ def test_class_conditioning_vectors():
 def test_loader_reads_snapshot_and_refuses_non_edm2(tmp_path):
     import folder_paths
 
-    from comfyui_autoguidance.nodes.loaders import AutoguidanceEDM2Loader, register_folders
+    from comfyui_autoguidance.nodes.edm2_loader import AutoguidanceEDM2Loader, register_folders
 
     from ..conftest import FIXTURES  # noqa: TID252
 

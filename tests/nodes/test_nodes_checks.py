@@ -86,7 +86,7 @@ def test_schedule_nodes_build_and_validate():
 
 
 def test_every_input_has_a_tooltip():
-    from comfyui_autoguidance.nodes.registry import NODE_CLASSES
+    from comfyui_autoguidance.nodes.extension import NODE_CLASSES
 
     for cls in NODE_CLASSES:
         schema = cls.define_schema()

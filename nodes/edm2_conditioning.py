@@ -7,12 +7,7 @@ labels) under ``edm2_labels``; the EDM2 model turns it into the UNet's label inp
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from pathlib import Path
-
-import torch
-
+from ..edm2.labels import class_vector, imagenet_class_names
 from ._api import io
 from .edm2_model import LABELS_KEY
 
@@ -20,28 +15,8 @@ NAME = "EDM2 Class Conditioning"
 BY_INDEX = "(use class_index)"
 
 
-@cache
-def imagenet_class_names() -> tuple[str, ...]:
-    """The 1000 ImageNet-1k class names in label order."""
-    return tuple(json.loads((Path(__file__).with_name("imagenet_classes.json")).read_text()))
-
-
 def class_options() -> list[str]:
     return [BY_INDEX] + [f"{i}: {name}" for i, name in enumerate(imagenet_class_names())]
-
-
-def class_vector(label_dim: int, index: int, second: int = -1, mix: float = 0.0) -> torch.Tensor:
-    """c = (1 − mix)·onehot(index) + mix·onehot(second), shape [1, label_dim]; index −1 → zeros."""
-    for field, value in (("class_index", index), ("second_class_index", second)):
-        if not -1 <= value < label_dim:
-            raise ValueError(f"{NAME}: {field} must be -1 (none) or between 0 and {label_dim - 1} "
-                             f"for a model with {label_dim} classes (got {value})")
-    c = torch.zeros(1, label_dim)
-    if index >= 0:
-        c[0, index] += 1.0 - (mix if second >= 0 else 0.0)
-    if second >= 0:
-        c[0, second] += mix
-    return c
 
 
 class AutoguidanceEDM2ClassConditioning(io.ComfyNode):
@@ -75,5 +50,8 @@ class AutoguidanceEDM2ClassConditioning(io.ComfyNode):
         index = class_index if class_name == BY_INDEX else int(class_name.split(":", 1)[0])
         if unconditional:
             index, second_class_index = -1, -1
-        labels = class_vector(label_dim, index, second_class_index, mix)
+        try:
+            labels = class_vector(label_dim, index, second_class_index, mix)
+        except ValueError as err:
+            raise ValueError(f"{NAME}: {err}") from None
         return io.NodeOutput([[labels.unsqueeze(1), {LABELS_KEY: labels}]])  # [1, 1, label_dim], [1, label_dim]
