@@ -16,8 +16,7 @@ from safetensors.torch import load_file, save_file
 from comfyui_autoguidance.edm2 import EDM2, load, presets
 from comfyui_autoguidance.edm2.safe_pickle import UnsafePickleError, safe_load
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "edm2"
-needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"golden fixtures not found at {FIXTURES}")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "edm2"
 SNAPSHOT = FIXTURES / "latent16_c10.snapshot.pkl"
 
 
@@ -33,14 +32,12 @@ def snapshot_io_error(net) -> float:
     return (out - load_file(FIXTURES / "latent16_c10.snapshot-io.safetensors")["denoised"]).abs().max().item()
 
 
-@needs_fixtures
 def test_official_pickle_keeps_float16_and_matches_snapshot_io():
     net = load(SNAPSHOT)
     assert next(net.parameters()).dtype == torch.float16
     assert snapshot_io_error(load(SNAPSHOT, dtype=torch.float32)) <= 1e-5
 
 
-@needs_fixtures
 def test_conversion_round_trip_cli(tmp_path):
     out = tmp_path / "edm2-img512-xs-0134217-0.125.safetensors"  # an official name → preset in metadata
     cmd = [sys.executable, "-m", "comfyui_autoguidance.edm2.convert", str(SNAPSHOT), str(out)]
@@ -55,7 +52,6 @@ def test_conversion_round_trip_cli(tmp_path):
     assert forced.returncode == 0, forced.stderr
 
 
-@needs_fixtures
 def test_preset_name_in_metadata(tmp_path):
     from comfyui_autoguidance.edm2.convert import convert
 
@@ -84,7 +80,6 @@ def test_pickle_that_would_run_code_is_refused_and_nothing_runs(tmp_path):
         safe_load(io.BytesIO(pickle.dumps(eval)))  # noqa: S307 - pickling the name only
 
 
-@needs_fixtures
 def test_truncated_snapshot(tmp_path):
     path = tmp_path / "cut.pkl"
     path.write_bytes(SNAPSHOT.read_bytes()[: 50_000])
