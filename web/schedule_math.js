@@ -1,19 +1,184 @@
-// Guidance-schedule maths for the front end: a line-for-line twin of guidance/schedules.py
-// (w(σ) of each schedule kind), EDM/Karras noise levels and the guide evaluations a sampler
-// makes. No DOM, no ComfyUI: imported by schedule_widget.js and by the tests under node.
+// Guidance-schedule maths for the front end, with no DOM and no ComfyUI (imported by
+// schedule_widget.js, run under node by tests/web):
+// - the twin of nodes/schedule_widgets.py: what a schedule node's widgets mean, with the same
+//   checks and the same messages up to their first " (";
+// - the twin of guidance/schedules.py: w(σ) of each schedule kind;
+// - the noise levels a sampler visits and the σ of every model evaluation it makes.
+// tests/web checks each part against the Python (and against ComfyUI's samplers).
 
-/** Noise-level ranges of the model families (σ_min, σ_max). */
-export const SIGMA_RANGES = {
+import { evaluationSigmas } from "./sampler_evaluations.js";
+
+/** The pack's node ids the front end needs (nodes/node_ids.py is the one list; tested equal). */
+export const NODE_IDS = {
+  guider: "AutoguidanceGuider",
+  modelPatch: "AutoguidanceModelPatch",
+  scheduleConstant: "AutoguidanceScheduleConstant",
+  scheduleInterval: "AutoguidanceScheduleInterval",
+  scheduleRamp: "AutoguidanceScheduleRamp",
+  scheduleKnots: "AutoguidanceScheduleKnots",
+  scheduleLimit: "AutoguidanceScheduleLimit",
+  edm2Loader: "AutoguidanceEDM2Loader",
+};
+export const GUIDED_NODE_IDS = [NODE_IDS.guider, NODE_IDS.modelPatch];
+const { scheduleConstant: CONSTANT, scheduleInterval: INTERVAL, scheduleRamp: RAMP, scheduleKnots: KNOTS,
+        scheduleLimit: LIMIT } = NODE_IDS;
+export const SCHEDULE_NODE_IDS = [CONSTANT, INTERVAL, RAMP, KNOTS, LIMIT];
+
+/** Each schedule node's widgets in schema order (schedule_widgets.WIDGETS). */
+export const SCHEDULE_WIDGETS = {
+  [CONSTANT]: ["w"],
+  [INTERVAL]: ["w", "sigma_lo", "sigma_hi"],
+  [RAMP]: ["w_start", "w_end", "sigma_start", "sigma_end", "space", "shape"],
+  [KNOTS]: ["sigmas", "weights"],
+  [LIMIT]: ["sigma_lo", "sigma_hi"],
+};
+const KIND = { [CONSTANT]: "constant", [INTERVAL]: "interval", [RAMP]: "ramp", [KNOTS]: "knots", [LIMIT]: "interval" };
+const TEXT_WIDGETS = new Set(["space", "shape", "sigmas", "weights"]);
+export const NO_GUIDANCE = { kind: "constant", w: 1.0 };
+
+// ----------------------------------------------------------------------------
+// Noise levels of the model families: the one place the plot's σ axis is chosen.
+
+const SIGMA_RANGES = {
   edm2: [0.002, 80.0],   // EDM / EDM2 (Karras et al.)
   sd: [0.0292, 14.6146], // SD1.5 / SDXL (scaled-linear β, 1000 steps)
   flow: [0.001, 1.0],    // rectified flow (SD3, Flux): σ ∈ (0, 1]
 };
 
+/** [σ_min, σ_max] the plot spans for a model family (EDM2's when the family is unknown). */
+export function sigmaRange(family) {
+  return SIGMA_RANGES[family] ?? SIGMA_RANGES.edm2;
+}
+
 export const DEFAULT_STEPS = 32; // the official EDM2 sampler's default
+
+// ----------------------------------------------------------------------------
+// Widget values → spec (schedule_widgets.schedule_spec); problems thrown as Error(message).
+
+const pyList = (items) => `[${items.map((s) => `'${s}'`).join(", ")}]`;
+const shown = (v) => (typeof v === "string" ? `'${v}'` : JSON.stringify(v) ?? String(v));
+const NUMBER = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+
+/** "80, 5, 1" → [80, 5, 1] (commas, semicolons or new lines between); throws for anything else. */
+export function parseNumbers(where, field, text) {
+  const parts = typeof text === "string" ? text.split(/[,;\n]/).filter((p) => p.trim()) : null;
+  if (parts === null || !parts.every((p) => NUMBER.test(p)))
+    throw new Error(`${where}: '${field}' must be numbers separated by commas, e.g. 80, 5, 1, 0.1 (got ${shown(text)})`);
+  return parts.map(Number);
+}
+
+function number(where, name, value) {
+  if (typeof value !== "number") throw new Error(`${where}: ${name} must be a number (got ${shown(value)})`);
+  return value;
+}
+
+const SPECS = {
+  [CONSTANT]: (v) => ({ kind: "constant", w: v.w }),
+  [INTERVAL]: (v) => ({ kind: "interval", ...v }),
+  [RAMP]: (v) => ({ kind: "ramp", ...v }),
+  [KNOTS]: (v, inner, where) => ({ kind: "knots", sigmas: parseNumbers(where, "sigmas", v.sigmas),
+                                   weights: parseNumbers(where, "weights", v.weights) }),
+  [LIMIT]: (v, inner) => ({ kind: "interval", schedule: inner ?? { ...NO_GUIDANCE },
+                            sigma_lo: v.sigma_lo, sigma_hi: v.sigma_hi }),
+};
+
+/** The spec a schedule node's widget values stand for; null for a node that is not a schedule. */
+export function specFromWidgets(type, values, inner = null) {
+  const names = SCHEDULE_WIDGETS[type];
+  if (!names) return null;
+  const where = `${KIND[type]} schedule`;
+  const missing = names.filter((n) => !(n in values));
+  if (missing.length) throw new Error(`${where}: missing widget value(s) ${pyList(missing)} (got ${shown(values)})`);
+  const v = {};
+  for (const n of names) v[n] = TEXT_WIDGETS.has(n) ? values[n] : number(where, n, values[n]);
+  return SPECS[type](v, inner, where);
+}
+
+// ----------------------------------------------------------------------------
+// Spec checks (guidance/schedules.py's __post_init__ rules, in their order).
+
+function finite(where, name, v) {
+  if (typeof v !== "number") throw new Error(`${where}: ${name} must be a number (got ${shown(v)})`);
+  if (!Number.isFinite(v)) throw new Error(`${where}: ${name} must be finite (got ${v}); use a finite number`);
+  return v;
+}
+
+function sigmaValue(where, name, v, positive = false) {
+  finite(where, name, v);
+  if (v < 0 || (positive && v === 0))
+    throw new Error(`${where}: ${name} must be a noise level with ${positive ? "σ > 0" : "σ ≥ 0"} (got ${v})`);
+  return v;
+}
+
+/** Knots in increasing σ: a list written high σ first is reversed with its weights. */
+function knotsIncreasing(sigmas, weights) {
+  const decreasing = sigmas.length > 1 && sigmas.every((x, i) => i === 0 || sigmas[i - 1] > x);
+  return decreasing ? [[...sigmas].reverse(), [...weights].reverse()] : [sigmas, weights];
+}
+
+const CHECKS = {
+  constant(d) { finite("constant schedule", "w", d.w); },
+  interval(d) {
+    if (d.schedule) check(d.schedule); else finite("constant schedule", "w", d.w);
+    const lo = sigmaValue("interval schedule", "sigma_lo", d.sigma_lo);
+    const hi = sigmaValue("interval schedule", "sigma_hi", d.sigma_hi);
+    if (lo >= hi)
+      throw new Error(`interval schedule: sigma_lo must be below sigma_hi (got sigma_lo=${lo}, sigma_hi=${hi}); `
+                      + "swap them or widen the interval");
+  },
+  ramp(d) {
+    const where = "ramp schedule";
+    finite(where, "w_start", d.w_start);
+    finite(where, "w_end", d.w_end);
+    if (!["log", "linear"].includes(d.space)) throw new Error(`${where}: space must be one of ['log', 'linear'] (got ${shown(d.space)})`);
+    if (!["linear", "cosine"].includes(d.shape)) throw new Error(`${where}: shape must be one of ['linear', 'cosine'] (got ${shown(d.shape)})`);
+    const start = sigmaValue(where, "sigma_start", d.sigma_start, d.space === "log");
+    const end = sigmaValue(where, "sigma_end", d.sigma_end, d.space === "log");
+    if (start === end) throw new Error(`${where}: sigma_start and sigma_end must differ (both ${start}); use a constant schedule for a flat weight`);
+  },
+  knots(d) {
+    const where = "knots schedule";
+    d.sigmas.forEach((v, i) => sigmaValue(where, `sigmas[${i}]`, v, true));
+    d.weights.forEach((v, i) => finite(where, `weights[${i}]`, v));
+    if (!d.sigmas.length) throw new Error(`${where}: sigmas is empty; give at least one knot`);
+    if (d.sigmas.length !== d.weights.length)
+      throw new Error(`${where}: sigmas and weights must have the same length (got ${d.sigmas.length} sigmas, `
+                      + `${d.weights.length} weights); give one weight per knot`);
+    const [s] = knotsIncreasing(d.sigmas, d.weights);
+    for (let i = 1; i < s.length; i++)
+      if (s[i] <= s[i - 1])
+        throw new Error(`${where}: sigmas must be strictly increasing or decreasing (got [${s.join(", ")}], `
+                        + `sigmas[${i}]=${s[i]} ≤ sigmas[${i - 1}]=${s[i - 1]}); sort them and drop repeats`);
+  },
+};
+
+function check(spec) {
+  if (!spec || typeof spec !== "object") throw new Error(`schedule: expected a dict with a 'kind' field (got ${shown(spec)})`);
+  if (!(spec.kind in CHECKS)) throw new Error(`schedule: unknown kind ${shown(spec.kind)}; valid kinds: ${pyList(Object.keys(CHECKS))}`);
+  CHECKS[spec.kind](spec);
+}
+
+/** Why a spec is not a valid schedule (schedule_from_dict's message), or null. */
+export function specProblem(spec) {
+  try { check(spec); return null; } catch (err) { return err.message; }
+}
+
+/** A schedule node's spec and the reason it is refused (as schedule_from_widgets raises), one of them null. */
+export function scheduleFromWidgets(type, values, inner = null) {
+  try {
+    const spec = specFromWidgets(type, values, inner);
+    return { spec, problem: spec ? specProblem(spec) : null };
+  } catch (err) {
+    return { spec: null, problem: err.message };
+  }
+}
+
+// ----------------------------------------------------------------------------
+// w(σ) (guidance/schedules.py; Python works in float32, this in float64).
 
 function clamp(x, lo, hi) { return Math.min(Math.max(x, lo), hi); }
 
-/** w(σ) of a schedule spec ({kind, ...} as in Schedule.to_dict()). */
+/** w(σ) of a valid schedule spec ({kind, ...} as in Schedule.to_dict()). */
 export function weightAt(spec, sigma) {
   switch (spec.kind) {
     case "constant":
@@ -22,19 +187,17 @@ export function weightAt(spec, sigma) {
       // (σ_lo, σ_hi] compared in float32, as the sampler holds σ (see Interval.contains).
       const s = Math.fround(sigma);
       const inside = s > Math.fround(spec.sigma_lo) && s <= Math.fround(spec.sigma_hi);
-      const inner = spec.schedule ?? { kind: "constant", w: spec.w };
-      return inside ? weightAt(inner, sigma) : 1.0;
+      return inside ? weightAt(spec.schedule ?? { kind: "constant", w: spec.w }, sigma) : 1.0;
     }
     case "ramp": {
-      const log = (spec.space ?? "log") === "log";
-      const f = log ? Math.log : (v) => v;
+      const f = spec.space === "log" ? Math.log : (v) => v;
       let t = (f(sigma) - f(spec.sigma_start)) / (f(spec.sigma_end) - f(spec.sigma_start));
-      t = clamp(Number.isNaN(t) ? 0 : t, 0, 1);
-      if ((spec.shape ?? "linear") === "cosine") t = (1 - Math.cos(Math.PI * t)) / 2;
+      t = clamp(t, 0, 1);
+      if (spec.shape === "cosine") t = (1 - Math.cos(Math.PI * t)) / 2;
       return spec.w_start + (spec.w_end - spec.w_start) * t;
     }
     case "knots": {
-      const s = spec.sigmas, w = spec.weights;
+      const [s, w] = knotsIncreasing(spec.sigmas, spec.weights);
       if (s.length === 1) return w[0];
       const ls = Math.log(clamp(sigma, s[0], s[s.length - 1]));
       let i = 1;
@@ -47,50 +210,8 @@ export function weightAt(spec, sigma) {
   }
 }
 
-/** Why a spec is invalid (the Python messages' gist), or null. */
-export function specProblem(spec) {
-  if (!spec) return "no schedule";
-  if (spec.kind === "interval" && !(spec.sigma_lo < spec.sigma_hi))
-    return `sigma_lo must be below sigma_hi (got ${spec.sigma_lo} ≥ ${spec.sigma_hi})`;
-  if (spec.kind === "ramp" && spec.sigma_start === spec.sigma_end) return "sigma_start and sigma_end must differ";
-  if (spec.kind === "knots") {
-    if (!spec.sigmas.length || spec.sigmas.length !== spec.weights.length) return "one weight per σ is needed";
-    if (spec.sigmas.some((v) => !(v > 0) || !Number.isFinite(v))) return "every σ must be a positive number";
-    if (spec.weights.some((v) => !Number.isFinite(v))) return "every weight must be a number";
-    for (let i = 1; i < spec.sigmas.length; i++)
-      if (spec.sigmas[i] <= spec.sigmas[i - 1]) return "σ must be all increasing or all decreasing";
-  }
-  if (spec.kind === "interval" && spec.schedule) return specProblem(spec.schedule);
-  return null;
-}
-
-/** "80, 5, 1" → [80, 5, 1] (NaN for junk, caught by specProblem). */
-export function parseNumbers(text) {
-  return String(text).replace(/[;\n]/g, ",").split(",").map((p) => p.trim()).filter((p) => p).map(Number);
-}
-
-/** The spec a schedule node's widget values mean (as the node's build() makes it). */
-export function specFromWidgets(type, v, inner = null) {
-  switch (type) {
-    case "AutoguidanceScheduleConstant":
-      return { kind: "constant", w: v.w };
-    case "AutoguidanceScheduleInterval":
-      return { kind: "interval", w: v.w, sigma_lo: v.sigma_lo, sigma_hi: v.sigma_hi };
-    case "AutoguidanceScheduleRamp":
-      return { kind: "ramp", w_start: v.w_start, w_end: v.w_end, sigma_start: v.sigma_start,
-               sigma_end: v.sigma_end, space: v.space ?? "log", shape: v.shape ?? "linear" };
-    case "AutoguidanceScheduleKnots": {
-      let s = parseNumbers(v.sigmas), w = parseNumbers(v.weights);
-      if (s.length > 1 && s.every((x, i) => i === 0 || s[i - 1] > x)) { s = s.reverse(); w = w.reverse(); }
-      return { kind: "knots", sigmas: s, weights: w };
-    }
-    case "AutoguidanceScheduleLimit":
-      return { kind: "interval", schedule: inner ?? { kind: "constant", w: 1.0 },
-               sigma_lo: v.sigma_lo, sigma_hi: v.sigma_hi };
-    default:
-      return null;
-  }
-}
+// ----------------------------------------------------------------------------
+// Noise levels a sampler visits.
 
 /** EDM eq. 5: N noise levels from σ_max down to σ_min, then 0 (karras_sigmas in Python). */
 export function karrasSigmas(steps, sigmaMin, sigmaMax, rho = 7.0) {
@@ -112,24 +233,12 @@ export function exponentialSigmas(steps, sigmaMin, sigmaMax) {
   return out;
 }
 
-const SECOND_ORDER = new Set(["heun", "dpm_2", "dpm_2_ancestral"]);
+// ----------------------------------------------------------------------------
 
-/** The σ of every model evaluation a sampler makes on `sigmas` (N + 1 levels ending in 0).
- *  First-order samplers evaluate once per step at σ_i; Heun-type ones also at σ_{i+1},
- *  except on the last step into σ = 0 (Euler there): 2N − 1 evaluations. */
-export function evaluationSigmas(sigmas, sampler = "heun") {
-  const evals = [];
-  const n = sigmas.length - 1;
-  for (let i = 0; i < n; i++) {
-    evals.push(sigmas[i]);
-    if (SECOND_ORDER.has(sampler) && sigmas[i + 1] > 0) evals.push(sigmas[i + 1]);
-  }
-  return evals;
-}
-
-/** How many times the guide runs: evaluations whose w(σ) is not exactly 1. */
+/** How many evaluations run the guide (w(σ) ≠ 1) out of all the sampler makes; nulls for an
+ *  adaptive sampler, whose evaluations are not known before it runs. */
 export function guideEvaluations(spec, sigmas, sampler = "heun") {
   const evals = evaluationSigmas(sigmas, sampler);
-  const guided = evals.filter((s) => weightAt(spec, s) !== 1.0).length;
-  return { guided, total: evals.length };
+  if (evals === null) return { guided: null, total: null };
+  return { guided: evals.filter((s) => weightAt(spec, s) !== 1.0).length, total: evals.length };
 }

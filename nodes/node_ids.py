@@ -1,0 +1,47 @@
+"""Every node id of the pack: the one list (workflows store these ids forever).
+
+No ComfyUI import, so the core tests and the tools can read it. ``web/schedule_math.js``
+keeps the front end's copy (``NODE_IDS``); ``tests/web/test_node_ids.py`` checks that it
+equals this one and that these are the ids the extension registers.
+"""
+
+from __future__ import annotations
+
+GUIDER = "AutoguidanceGuider"
+MODEL_PATCH = "AutoguidanceModelPatch"
+
+SCHEDULE_CONSTANT = "AutoguidanceScheduleConstant"
+SCHEDULE_INTERVAL = "AutoguidanceScheduleInterval"
+SCHEDULE_RAMP = "AutoguidanceScheduleRamp"
+SCHEDULE_KNOTS = "AutoguidanceScheduleKnots"
+SCHEDULE_LIMIT = "AutoguidanceScheduleLimit"
+
+PAIR_INSPECTOR = "AutoguidancePairInspector"
+
+EDM2_LOADER = "AutoguidanceEDM2Loader"
+EDM2_CLASS_CONDITIONING = "AutoguidanceEDM2ClassConditioning"
+EDM2_EMPTY_LATENT = "AutoguidanceEDM2EmptyLatent"
+EDM2_PIXELS_TO_IMAGE = "AutoguidanceEDM2PixelsToImage"
+EDM2_VAE_DECODE = "AutoguidanceEDM2VAEDecode"
+
+GUIDED_NODE_IDS: tuple[str, ...] = (GUIDER, MODEL_PATCH)
+"""Nodes that apply a schedule (and draw it with the sampler's evaluations)."""
+
+SCHEDULE_NODE_IDS: tuple[str, ...] = (
+    SCHEDULE_CONSTANT,
+    SCHEDULE_INTERVAL,
+    SCHEDULE_RAMP,
+    SCHEDULE_KNOTS,
+    SCHEDULE_LIMIT,
+)
+"""Nodes whose widgets define a ``GUIDANCE_SCHEDULE`` (see ``schedule_widgets``)."""
+
+EDM2_NODE_IDS: tuple[str, ...] = (
+    EDM2_LOADER,
+    EDM2_CLASS_CONDITIONING,
+    EDM2_EMPTY_LATENT,
+    EDM2_PIXELS_TO_IMAGE,
+    EDM2_VAE_DECODE,
+)
+
+ALL_NODE_IDS: tuple[str, ...] = (*GUIDED_NODE_IDS, *SCHEDULE_NODE_IDS, PAIR_INSPECTOR, *EDM2_NODE_IDS)
