@@ -1,24 +1,73 @@
 """One noise scale for every model family: the noise-to-signal ratio σ_edm.
 
 Schedules (guidance intervals, ramps, knots) are written in σ_edm, EDM's σ: the ratio of the
-noise's to the signal's scale in x_σ = s·(x0 + σ_edm·ε). For EPS, V and EDM models ComfyUI's
-σ already is σ_edm. Flow models (SD3, Flux, Wan, …) use x_σ = (1 − σ)·x0 + σ·ε with σ ∈ [0, 1],
-so σ_edm = σ / (1 − σ) (σ = 1, pure noise, maps to +inf). With a noise multiplier k
-(x_σ = (1 − σ)·x0 + σ·k·ε), σ_edm = k·σ / (1 − σ).
+noise's to the signal's scale in x_σ = s·(x0 + σ_edm·ε) (Karras et al. 2022, eq. 7 with
+s(t) folded into x). Two noise parameterisations cover every model family:
+
+- ``"ve"`` (variance exploding: EPS, V, EDM, X0, Cosmos models): x_σ = x0 + σ·ε, so
+  σ_edm = σ, the model's own σ as it is (saved workflows keep their meaning);
+- ``"flow"`` (rectified flow: SD3, Flux, Wan, Lumina2, Qwen-Image, …): x_σ = (1 − σ)·x0 + σ·k·ε
+  with σ ∈ [0, 1] and a noise multiplier k (1 for nearly every model), so
+  σ_edm = k·σ / (1 − σ); σ = 1 (pure noise) maps to +inf, and back: σ = σ_edm / (k + σ_edm).
+
+Generally, x_σ = a·x0 + b·ε has σ_edm = b / a (:func:`ratio_to_edm`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor
 
+#----------------------------------------------------------------------------
+# The two maps and their inverses (x_σ = (1 − σ)·x0 + σ·k·ε for flow).
+
 
 def flow_to_edm(sigma: Tensor, noise_scale: float = 1.0) -> Tensor:
-    """σ_edm = k·σ / (1 − σ) for a flow model's σ ∈ [0, 1]; on σ's device and dtype."""
-    return sigma * noise_scale / (1 - sigma)
+    """σ_edm = k·σ / (1 − σ) for a flow model's σ ∈ [0, 1], in float64 (σ = 1 → +inf)."""
+    s = torch.as_tensor(sigma).to(torch.float64)
+    return torch.where(s >= 1, torch.full_like(s, float("inf")), s * noise_scale / (1 - s))
 
 
 def edm_to_flow(sigma_edm: Tensor, noise_scale: float = 1.0) -> Tensor:
-    """The inverse map: σ = σ_edm / (k + σ_edm); +inf maps to 1."""
-    s = torch.as_tensor(sigma_edm)
+    """The inverse map, σ = σ_edm / (k + σ_edm), in float64 (+inf → 1)."""
+    s = torch.as_tensor(sigma_edm).to(torch.float64)
     return torch.where(torch.isinf(s), torch.ones_like(s), s / (noise_scale + s))
+
+
+def _identity(sigma: Tensor, noise_scale: float = 1.0) -> Tensor:
+    return torch.as_tensor(sigma)
+
+
+def ratio_to_edm(signal: Tensor, noise: Tensor) -> Tensor:
+    """σ_edm = b / a for x_σ = a·x0 + b·ε (the definition the two maps are instances of)."""
+    return torch.as_tensor(noise).to(torch.float64) / torch.as_tensor(signal).to(torch.float64)
+
+
+#----------------------------------------------------------------------------
+# Kind → (to σ_edm, from σ_edm): a dispatch table, so a new kind is one line.
+
+Map = Callable[[Tensor, float], Tensor]
+NOISE_KINDS: dict[str, tuple[Map, Map]] = {
+    "ve": (_identity, _identity),
+    "flow": (flow_to_edm, edm_to_flow),
+}
+
+
+def _maps(kind: str) -> tuple[Map, Map]:
+    try:
+        return NOISE_KINDS[kind]
+    except KeyError:
+        raise ValueError(f"noise scale: unknown noise kind (got {kind!r}); valid kinds: "
+                         f"{', '.join(sorted(NOISE_KINDS))}") from None
+
+
+def to_edm(kind: str, sigma: Tensor, noise_scale: float = 1.0) -> Tensor:
+    """A model's own σ → σ_edm (``ve``: σ unchanged, its dtype kept; ``flow``: float64)."""
+    return _maps(kind)[0](sigma, noise_scale)
+
+
+def from_edm(kind: str, sigma_edm: Tensor, noise_scale: float = 1.0) -> Tensor:
+    """σ_edm → the model's own σ (the inverse of :func:`to_edm`)."""
+    return _maps(kind)[1](sigma_edm, noise_scale)

@@ -1,22 +1,110 @@
-"""ComfyUI's σ → the schedules' σ_edm, per model-sampling type (maths in guidance/noise_scale.py)."""
+"""ComfyUI's σ → the schedules' σ_edm, per model-sampling type (maths in guidance/noise_scale.py).
+
+A ComfyUI ``model_sampling`` object mixes a σ table (``ModelSamplingDiscrete``, ``…Flow``,
+``…Flux``, …) with a prediction type that owns ``noise_scaling`` — how x_σ is made from a
+clean latent and noise. That owner fixes the noise kind:
+
+| owner of ``noise_scaling`` | x_σ | σ_edm | model types |
+| --- | --- | --- | --- |
+| ``EPS`` | x0 + σ·ε | σ | EPS, V_PREDICTION, V_PREDICTION_EDM, EDM, V_PREDICTION_CONTINUOUS, X0, IMG_TO_IMG, STABLE_CASCADE, LCM |
+| ``V_PREDICTION_DDPM`` (0.33) | x0 + σ·ε | σ | V_PREDICTION_DDPM (CogVideoX) |
+| ``COSMOS_RFLOW`` | x0 + σ·ε | σ | FLOW_COSMOS (its σ is already EDM's) |
+| ``CONST`` | (1 − σ)·x0 + σ·k·ε | k·σ/(1 − σ) | FLOW, FLUX, FLOW_AV; k = ``noise_scale`` (0.33), else 1 |
+| ``IMG_TO_IMG_FLOW`` (0.33) | x0 (no noise) | σ/(1 − σ) | IMG_TO_IMG_FLOW: samples on CONST's flow σ |
+
+A prediction type missing from the table (a newer ComfyUI, a custom node) is measured from its
+own ``noise_scaling`` (σ_edm = b/a for x_σ = a·x0 + b·ε), with a warning once.
+"""
 
 from __future__ import annotations
 
+import logging
+import math
 from typing import Any
 
+import torch
 from torch import Tensor
 
-from ..guidance.noise_scale import flow_to_edm
-from ._api import model_sampling
+from ..guidance.noise_scale import ratio_to_edm, to_edm
+
+log = logging.getLogger(__name__)
+
+NOISE_KIND_OF_OWNER = {
+    "EPS": "ve",
+    "V_PREDICTION_DDPM": "ve",
+    "COSMOS_RFLOW": "ve",
+    "CONST": "flow",
+    "IMG_TO_IMG_FLOW": "flow",
+}
+_warned: set[str] = set()
+
+
+def noise_scaling_owner(sampling: Any) -> type | None:
+    """The class in ``sampling``'s MRO that defines ``noise_scaling`` (None if none does)."""
+    return next((c for c in type(sampling).__mro__ if "noise_scaling" in vars(c)), None)
+
+
+def noise_kind(sampling: Any) -> str | None:
+    """``"ve"`` or ``"flow"`` for a known prediction type, None for one to measure."""
+    owner = noise_scaling_owner(sampling)
+    return None if owner is None else NOISE_KIND_OF_OWNER.get(owner.__name__)
+
+
+def noise_multiplier(sampling: Any) -> float:
+    """k in x_σ = (1 − σ)·x0 + σ·k·ε (CONST's ``noise_scale`` on ComfyUI 0.33; 1 before)."""
+    return float(getattr(sampling, "noise_scale", 1.0))
 
 
 def is_flow(sampling: Any) -> bool:
-    """True for models whose x_σ = (1 − σ)·x0 + σ·ε (ComfyUI's CONST family: SD3, Flux, Wan, …)."""
-    return isinstance(sampling, model_sampling.CONST)
+    """True for models whose x_σ = (1 − σ)·x0 + σ·k·ε (SD3, Flux, Wan, Lumina2, Qwen-Image, …)."""
+    return noise_kind(sampling) == "flow"
+
+
+def measured_sigma(sampling: Any, sigma: Tensor) -> Tensor:
+    """σ_edm = b/a read off ``noise_scaling(σ, ε, x0)`` itself: x0 = 1, ε = 0 gives a; x0 = 0, ε = 1 gives b."""
+    s = torch.as_tensor(sigma).to(torch.float64).reshape(-1)  # [B]
+    one, zero = torch.ones(s.shape[0], 1, dtype=torch.float64), torch.zeros(s.shape[0], 1, dtype=torch.float64)
+    signal = sampling.noise_scaling(s, zero.clone(), one.clone())[:, 0]  # a, [B]
+    noise = sampling.noise_scaling(s, one.clone(), zero.clone())[:, 0]  # b, [B]
+    return ratio_to_edm(signal, noise).reshape(torch.as_tensor(sigma).shape)
 
 
 def schedule_sigma(sampling: Any, sigma: Tensor) -> Tensor:
     """σ_edm for ComfyUI's σ of the model whose ``model_sampling`` object is ``sampling``."""
-    if is_flow(sampling):
-        return flow_to_edm(sigma, float(getattr(sampling, "noise_scale", 1.0)))
-    return sigma
+    kind = noise_kind(sampling)
+    if kind is not None:
+        return to_edm(kind, sigma, noise_multiplier(sampling))
+    name = type(sampling).__name__
+    if name not in _warned:
+        _warned.add(name)
+        owner = noise_scaling_owner(sampling)
+        log.warning("Autoguidance: unknown model-sampling type %s (noise_scaling from %s): schedules use σ_edm "
+                    "measured from its noise_scaling", name, getattr(owner, "__name__", None))
+    return measured_sigma(sampling, sigma)
+
+
+def _edm(sampling: Any, sigma: float) -> float:
+    return float(schedule_sigma(sampling, torch.tensor([sigma], dtype=torch.float64))[0])
+
+
+def sigma_range(sampling: Any) -> dict[str, Any]:
+    """The model's σ range natively and in σ_edm, for the widget and inspector (JSON-ready).
+
+    ``sigma_edm_max`` is None where the top σ is pure noise (a flow model's σ = 1, σ_edm = +inf);
+    ``sigma_edm_max_finite`` is then the σ_edm of the largest σ below it in the model's own table.
+    """
+    lo, hi = float(sampling.sigma_min), float(sampling.sigma_max)
+    edm_lo, edm_hi = _edm(sampling, lo), _edm(sampling, hi)
+    finite_hi = edm_hi
+    if not math.isfinite(edm_hi):
+        table = torch.as_tensor(getattr(sampling, "sigmas", torch.tensor([]))).reshape(-1)
+        below = table[table < hi]
+        finite_hi = _edm(sampling, float(below.max())) if below.numel() else None
+    return {
+        "noise_kind": noise_kind(sampling) or "measured",
+        "noise_multiplier": noise_multiplier(sampling),
+        "sigma_min": lo, "sigma_max": hi,
+        "sigma_edm_min": edm_lo,
+        "sigma_edm_max": edm_hi if math.isfinite(edm_hi) else None,
+        "sigma_edm_max_finite": finite_hi,
+    }
