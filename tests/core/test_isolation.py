@@ -3,9 +3,11 @@
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
+CORE = Path(__file__).resolve().parent
 BLOCKER = textwrap.dedent(
     """
     import importlib.abc, sys
@@ -34,5 +36,20 @@ def test_package_root_does_not_expose_top_level_nodes():
     assert result.stdout.strip() == "None"
 
 
-def test_no_comfyui_in_this_test_process():
-    assert not any(m.split(".")[0] in ("comfy", "comfy_api") for m in sys.modules)
+def test_core_tier_collects_without_comfyui():
+    """Every tests/core module imports with ComfyUI unimportable (in its own process, so it holds in any order).
+
+    Checking this process's ``sys.modules`` would depend on whether a tests/nodes test ran first.
+    """
+    code = BLOCKER + textwrap.dedent(
+        f"""
+        import pytest
+        rc = pytest.main(["--collect-only", "-q", "-p", "no:randomly", {str(CORE)!r}])
+        bad = [m for m in sys.modules if m.split('.')[0] in ('comfy', 'comfy_api', 'nodes')]
+        assert rc == 0 and not bad, (rc, bad)
+        print('ok')
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=CORE)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert result.stdout.strip().endswith("ok")
