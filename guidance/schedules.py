@@ -26,7 +26,11 @@ from torch import Tensor
 
 
 class Schedule(Protocol):
-    """A guidance weight w(σ): ``weight(sigma [B]) -> w [B]`` (float64) plus a JSON form."""
+    """A guidance weight w(σ): ``weight(sigma [B]) -> w [B]`` plus a JSON form.
+
+    Weights are float32 on σ's own device (every backend has float32; MPS has no float64),
+    so a schedule never moves σ across devices.
+    """
 
     kind: ClassVar[str]
 
@@ -57,8 +61,12 @@ def _sigma(where: str, name: str, value: Any, positive: bool = False) -> float:
     return v
 
 
+WEIGHT_DTYPE = torch.float32
+
+
 def _as_sigma(sigma: Tensor | float) -> Tensor:
-    return torch.as_tensor(sigma).to(torch.float64)
+    """σ as a float32 tensor on its own device (a float becomes a CPU tensor)."""
+    return torch.as_tensor(sigma).to(WEIGHT_DTYPE)
 
 
 # ----------------------------------------------------------------------------
@@ -75,7 +83,7 @@ class Constant:
         object.__setattr__(self, "w", _finite("constant schedule", "w", self.w))
 
     def weight(self, sigma: Tensor) -> Tensor:
-        return torch.full_like(_as_sigma(sigma), self.w, dtype=torch.float64)
+        return torch.full_like(_as_sigma(sigma), self.w)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "w": self.w}
@@ -108,14 +116,15 @@ class Interval:
         on the boundary (outside), as the user meant, not as 0.28000000119 > 0.28.
         """
         s = torch.as_tensor(sigma)
-        s = s if s.is_floating_point() else s.to(torch.float64)
+        s = s if s.is_floating_point() else s.to(WEIGHT_DTYPE)
         lo = torch.tensor(self.sigma_lo, dtype=s.dtype, device=s.device)
         hi = torch.tensor(self.sigma_hi, dtype=s.dtype, device=s.device)
         return (s > lo) & (s <= hi)
 
     def weight(self, sigma: Tensor) -> Tensor:
         inside = self.contains(sigma)
-        return torch.where(inside, self.inner.weight(sigma), torch.ones_like(inside, dtype=torch.float64))
+        inner = self.inner.weight(sigma)
+        return torch.where(inside, inner, torch.ones_like(inner))
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"kind": self.kind}
@@ -178,7 +187,7 @@ class Ramp:
         t = t.clamp(0.0, 1.0)
         if self.shape == "cosine":
             t = (1.0 - torch.cos(math.pi * t)) / 2.0
-        return (self.w_start + (self.w_end - self.w_start) * t).to(torch.float64)
+        return self.w_start + (self.w_end - self.w_start) * t
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -192,7 +201,8 @@ class Ramp:
 class Knots:
     """Piecewise linear in log σ through (sigmas[i], weights[i]); held constant beyond the ends.
 
-    ``sigmas`` must be strictly increasing and positive.
+    ``sigmas`` are positive and strictly monotonic, in either order (a list written in sampling
+    order, high σ first, is stored reversed together with its weights).
     """
 
     sigmas: tuple[float, ...]
@@ -214,10 +224,12 @@ class Knots:
                 f"{where}: sigmas and weights must have the same length (got {len(sig)} sigmas, "
                 f"{len(wts)} weights); give one weight per knot"
             )
+        if len(sig) > 1 and all(a > b for a, b in zip(sig, sig[1:], strict=False)):  # written high σ first
+            sig, wts = sig[::-1], wts[::-1]
         for i in range(1, len(sig)):
             if sig[i] <= sig[i - 1]:
                 raise ValueError(
-                    f"{where}: sigmas must be strictly increasing (got {list(sig)}, "
+                    f"{where}: sigmas must be strictly increasing or decreasing (got {list(sig)}, "
                     f"sigmas[{i}]={sig[i]} ≤ sigmas[{i - 1}]={sig[i - 1]}); sort them and drop repeats"
                 )
         object.__setattr__(self, "sigmas", sig)
@@ -225,16 +237,16 @@ class Knots:
 
     def weight(self, sigma: Tensor) -> Tensor:
         s = _as_sigma(sigma)
-        log_knots = torch.tensor(self.sigmas, dtype=torch.float64).log()
-        wts = torch.tensor(self.weights, dtype=torch.float64)
         if len(self.sigmas) == 1:
-            return torch.full_like(s, self.weights[0], dtype=torch.float64)
-        ls = s.clamp(self.sigmas[0], self.sigmas[-1]).log()
-        idx = torch.searchsorted(log_knots, ls.reshape(-1), right=True).clamp(1, len(self.sigmas) - 1)
+            return torch.full_like(s, self.weights[0])
+        log_knots = torch.tensor(self.sigmas, dtype=s.dtype, device=s.device).log()  # on σ's device
+        wts = torch.tensor(self.weights, dtype=s.dtype, device=s.device)
+        ls = s.clamp(self.sigmas[0], self.sigmas[-1]).log().reshape(-1)
+        idx = torch.searchsorted(log_knots, ls, right=True).clamp(1, len(self.sigmas) - 1)
         x0, x1 = log_knots[idx - 1], log_knots[idx]
-        t = (ls.reshape(-1) - x0) / (x1 - x0)
+        t = (ls - x0) / (x1 - x0)
         w = wts[idx - 1] + (wts[idx] - wts[idx - 1]) * t
-        return w.reshape(s.shape).to(torch.float64)
+        return w.reshape(s.shape)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "sigmas": list(self.sigmas), "weights": list(self.weights)}

@@ -1,10 +1,16 @@
-"""Evaluating the guide model D0 inside a ComfyUI sampling step.
+"""The guide model D0 inside a ComfyUI sampling step, and the autoguidance term it feeds.
+
+Both nodes apply autoguidance through one seam, a ComfyUI pre-CFG hook (:class:`GuideTerm`):
+
+    Δ = (w(σ) − 1)·(D1(x; σ, c) − D0(x; σ, c))
+
+is added to the main model's conditional *and* unconditional predictions, and ComfyUI's own
+``cfg_function`` (with any ``sampler_cfg_function`` such as RescaleCFG, then every post-CFG
+hook) does the rest: D1(∅) + w_cfg·(D1(c) − D1(∅)) + Δ, the paper's hybrid. Without a CFG
+term (w_cfg = 1) this is D1(c) + Δ = w·D1 + (1 − w)·D0, eq. 2.
 
 The guide is a ComfyUI ``ModelPatcher`` of its own: its weight patches (LoRAs) and its
-``model_options`` apply to it, its conds are processed against its own ``BaseModel``
-(model-specific extras such as SDXL's ``adm`` or EDM2's class labels), and ComfyUI's model
-management loads it beside the main model (it is registered with
-``set_additional_models`` on a clone of the main patcher).
+``model_options`` apply to it, and ComfyUI's model management loads it beside the main model.
 """
 
 from __future__ import annotations
@@ -13,42 +19,58 @@ from typing import Any
 
 import torch
 
-from ._api import model_patcher, patcher_extension, samplers
+from ..guidance import Schedule, guidance_term
+from . import _api
+from .noise_scale import schedule_sigma
 
-ADDITIONAL_MODELS_KEY = "autoguidance_guide"
+
+def process_guide_conds(guide: Any, cond_list: list[dict], noise: torch.Tensor, device: Any,
+                        latent_image: torch.Tensor | None, denoise_mask: Any, seed: Any, **kwargs: Any) -> list[dict]:
+    """Process ``cond_list`` against the guide's own model (areas, extra conds such as SDXL's adm)."""
+    fresh = {"positive": [c.copy() for c in cond_list]}
+    return _api.process_conds(guide.model, noise, fresh, device, latent_image, denoise_mask, seed, **kwargs)["positive"]
 
 
-def attach_guide(main: Any, guide: Any) -> Any:
-    """A clone of ``main`` that makes ComfyUI load and manage ``guide`` with it."""
-    patched = main.clone()
-    patched.set_additional_models(ADDITIONAL_MODELS_KEY, [guide])
+def evaluate_guide(guide: Any, cond_list: list[dict], x: torch.Tensor, sigma: torch.Tensor, options: dict) -> torch.Tensor:
+    """D0(x; σ) for the whole batch, with the guide as its model's current patcher."""
+    with _api.current_patcher(guide):
+        return _api.calc_cond_batch(guide.model, [cond_list], x, sigma, options)[0]
+
+
+def step_weight(schedule: Schedule, model: Any, sigma: torch.Tensor) -> torch.Tensor:
+    """w(σ) [B] for ComfyUI's σ of ``model`` (a ``BaseModel``), read on the schedules' σ_edm scale."""
+    return schedule.weight(schedule_sigma(model.model_sampling, sigma))
+
+
+class GuideTerm:
+    """The autoguidance term Δ as a ComfyUI ``sampler_pre_cfg_function``.
+
+    ``cond_list`` is the guide's processed positive conds for the run (set by the guider, which
+    processes them against the guide's own model); when None, the main model's processed
+    positive conds of the step are used (the KSampler patch). ``calls`` counts guide evaluations.
+    """
+
+    def __init__(self, guide: Any, schedule: Schedule):
+        self.guide = guide
+        self.schedule = schedule
+        self.cond_list: list[dict] | None = None
+        self.calls = 0
+
+    def __call__(self, args: dict) -> list:
+        out, sigma, x = args["conds_out"], args["sigma"], args["input"]
+        w = step_weight(self.schedule, args["model"], sigma).to(x.device)  # [B]
+        if not bool((w != 1).any()):
+            return out  # outside the interval: the guide is not evaluated
+        cond_list = self.cond_list if self.cond_list is not None else args["conds"][0]
+        options = _api.guide_model_options(self.guide, _api.sample_sigmas(args["model_options"]))
+        self.calls += 1
+        guide_pred = evaluate_guide(self.guide, cond_list, x, sigma, options)
+        delta = guidance_term(out[0].float(), guide_pred.float(), w)  # float32 whatever the two dtypes
+        return [o if o is None else (o.float() + delta).to(o.dtype) for o in out]
+
+
+def attach_guide(main: Any, guide: Any, term: GuideTerm) -> Any:
+    """A clone of ``main`` that loads ``guide`` with it and adds ``term`` to every step."""
+    patched = _api.with_additional_model(main, guide)
+    _api.add_pre_cfg_hook(patched, term)
     return patched
-
-
-def guide_model_options(guide: Any, sigmas: torch.Tensor | None) -> dict:
-    """The guide's own model_options for one sampling run (its wrappers and callbacks merged in)."""
-    options = model_patcher.create_model_options_clone(guide.model_options)
-    transformer = options.setdefault("transformer_options", {})
-    if sigmas is not None:
-        transformer["sample_sigmas"] = sigmas
-    for name in ("wrappers", "callbacks"):
-        patcher_extension.merge_nested_dicts(transformer.setdefault(name, {}), getattr(guide, name), copy_dict1=False)
-    return options
-
-
-def process_guide_conds(guide: Any, conds: list[dict], noise: torch.Tensor, device: Any,
-                        latent_image: torch.Tensor | None, denoise_mask: Any, seed: Any) -> list[dict]:
-    """Process ``conds`` against the guide's own model (areas, extra conds, control)."""
-    fresh = {"positive": [c.copy() for c in conds]}
-    processed = samplers.process_conds(guide.model, noise, fresh, device, latent_image, denoise_mask, seed)
-    return processed["positive"]
-
-
-def evaluate_guide(guide: Any, conds: list[dict], x: torch.Tensor, sigma: torch.Tensor, options: dict) -> torch.Tensor:
-    """D0(x; σ) for the whole batch, with the guide set as its model's current patcher."""
-    previous = getattr(guide.model, "current_patcher", None)
-    guide.model.current_patcher = guide
-    try:
-        return samplers.calc_cond_batch(guide.model, [conds], x, sigma, options)[0]
-    finally:
-        guide.model.current_patcher = previous

@@ -1,8 +1,12 @@
-"""``AutoguidanceGuider``: a GUIDER for ``SamplerCustomAdvanced`` (maths in nodes/step.py).
+"""``AutoguidanceGuider``: a GUIDER for ``SamplerCustomAdvanced``.
 
 The main model D1 (edm2's ``net``) and the weaker guide D0 (edm2's ``gnet``) are both
 ComfyUI model patchers; the guide rides along as an additional model of a clone of the main
-patcher so ComfyUI's model management loads, partially loads and offloads both.
+patcher so ComfyUI's model management loads, partially loads and offloads both. Each step is
+ComfyUI's own CFG step on that clone, whose pre-CFG hook adds the autoguidance term
+(nodes/guide_model.py), exactly as the KSampler patch does:
+
+    D = D1(∅) + w_cfg(σ)·(D1(c) − D1(∅)) + (w_ag(σ) − 1)·(D1(c) − D0(c))
 """
 
 from __future__ import annotations
@@ -12,56 +16,62 @@ from typing import Any
 import torch
 
 from ..guidance import Constant, Schedule
-from ._api import CFGGuider, io, sampler_helpers, samplers
-from .guide_model import attach_guide, evaluate_guide, guide_model_options, process_guide_conds
+from . import _api
+from ._api import CFGGuider, io
+from .guide_model import GuideTerm, attach_guide, process_guide_conds, step_weight
 from .pair_checks import check_conditioning, check_pair
 from .schedules import ScheduleType
 from .shared_checkpoint import separate_guide
-from .step import finish_step
 
 
 class AutoguidanceCFGGuider(CFGGuider):
     """CFGGuider whose step is D1(c) + (w_cfg − 1)(D1(c) − D1(∅)) + (w_ag − 1)(D1(c) − D0(c))."""
 
     def __init__(self, main: Any, guide: Any, ag_schedule: Schedule, cfg_schedule: Schedule):
-        super().__init__(attach_guide(main, guide))
+        self.term = GuideTerm(guide, ag_schedule)
+        super().__init__(attach_guide(main, guide, self.term))
         self.guide = guide
-        self.ag_schedule = ag_schedule
         self.cfg_schedule = cfg_schedule
         self.guide_original_conds: list[dict] = []
-        self.guide_calls = 0  # guide evaluations in the last run (read by tests and benchmarks)
+
+    @property
+    def guide_calls(self) -> int:
+        """Guide evaluations in the last run (read by tests and benchmarks)."""
+        return self.term.calls
 
     def set_conds(self, positive: list, negative: list | None = None, guide_positive: list | None = None) -> None:
         conds = {"positive": positive} if negative is None else {"positive": positive, "negative": negative}
         self.inner_set_conds(conds)
-        self.guide_original_conds = sampler_helpers.convert_cond(guide_positive if guide_positive else positive)
+        self.guide_original_conds = _api.convert_cond(guide_positive if guide_positive else positive)
 
-    def inner_sample(self, noise, latent_image, device, sampler, sigmas, denoise_mask, callback, disable_pbar, seed):
-        self.guide_conds = process_guide_conds(
-            self.guide, self.guide_original_conds, noise, device, latent_image, denoise_mask, seed
+    def inner_sample(self, noise, latent_image, device, sampler, sigmas, denoise_mask, callback, disable_pbar, seed,
+                     *args: Any, **kwargs: Any):
+        """Process the guide's conds against its own model, then ComfyUI's ``inner_sample``.
+
+        Extra arguments (``latent_shapes`` since ComfyUI 0.3.67) are forwarded untouched.
+        """
+        self.term.cond_list = process_guide_conds(
+            self.guide, self.guide_original_conds, noise, device, latent_image, denoise_mask, seed, **kwargs
         )
-        self.guide_options = guide_model_options(self.guide, sigmas)
-        self.guide_calls = 0
+        self.term.calls = 0
         return super().inner_sample(noise, latent_image, device, sampler, sigmas, denoise_mask, callback,
-                                    disable_pbar, seed)
+                                    disable_pbar, seed, *args, **kwargs)
 
-    def predict_noise(self, x: torch.Tensor, timestep: torch.Tensor, model_options: dict = {}, seed=None):  # noqa: B006 (ComfyUI's signature)
-        w_ag = self.ag_schedule.weight(timestep).to(x.device)  # [B]
-        w_cfg = self.cfg_schedule.weight(timestep).to(x.device)  # [B]
-        positive, negative = self.conds.get("positive"), self.conds.get("negative")
-        wants_uncond = bool((w_cfg != 1).any()) or model_options.get("disable_cfg1_optimization", False)
-        if wants_uncond and negative is None and model_options.get("disable_cfg1_optimization", False):
-            raise ValueError(
-                "Autoguidance Guider: this sampler needs the unconditional pass (a negative prompt), "
-                "but 'negative' is not connected. Connect a negative conditioning or pick another sampler."
-            )
-        uncond = negative if wants_uncond else None
-        cond_pred, uncond_pred = samplers.calc_cond_batch(self.inner_model, [positive, uncond], x, timestep, model_options)
-        guide_pred = None
-        if bool((w_ag != 1).any()):
-            self.guide_calls += 1
-            guide_pred = evaluate_guide(self.guide, self.guide_conds, x, timestep, self.guide_options)
-        return finish_step(self.inner_model, x, timestep, cond_pred, uncond_pred, guide_pred, w_cfg, w_ag, model_options, positive, uncond)
+    def predict_noise(self, x: torch.Tensor, timestep: torch.Tensor, model_options: dict = {}, seed=None,  # noqa: B006 (ComfyUI's signature)
+                      *args: Any, **kwargs: Any) -> torch.Tensor:
+        cfg = step_weight(self.cfg_schedule, self.inner_model, timestep)  # [B], equal across the batch
+        return _api.sampling_function(self.inner_model, x, timestep, self.conds.get("negative"),
+                                      self.conds.get("positive"), float(cfg.reshape(-1)[0]), model_options, seed)
+
+
+def check_cfg_needs_negative(cfg: float, negative: Any, cfg_schedule: Schedule | None) -> None:
+    """A CFG term (cfg ≠ 1 or a cfg_schedule) needs the unconditional pass: refuse it without 'negative'."""
+    if negative is None and (cfg != 1.0 or cfg_schedule is not None):
+        what = "a cfg_schedule is connected" if cfg_schedule is not None else f"cfg is {cfg:g}"
+        raise ValueError(
+            f"{GUIDER_NAME}: {what} but 'negative' is not connected, so there is no CFG term to apply. "
+            "Connect a negative conditioning (an empty prompt works), or set cfg to 1 and disconnect cfg_schedule."
+        )
 
 
 def cfg_schedule_for(cfg: float, cfg_schedule: Schedule | None) -> Schedule:
@@ -114,7 +124,8 @@ class AutoguidanceGuider(io.ComfyNode):
                     "Default: the same 'positive'.")),
                 w_input(),
                 io.Float.Input("cfg", default=1.0, min=0.0, max=100.0, step=0.1, round=0.01, tooltip=(
-                    "CFG weight with the negative prompt: 1 = off. Typical 3-8 for SD1.5/SDXL. " + MIX_TIP)),
+                    "CFG weight with the negative prompt: 1 = off; any other value needs 'negative' connected. "
+                    "Typical 3-8 for SD1.5/SDXL. " + MIX_TIP)),
                 schedule_input("schedule", "Optional w(σ) for the autoguidance term; replaces 'w' when connected. "
                                "The paper found a constant w best: an interval reduced autoguidance's benefit."),
                 schedule_input("cfg_schedule", "Optional w(σ) for the CFG term; replaces 'cfg' when connected. "
@@ -127,6 +138,7 @@ class AutoguidanceGuider(io.ComfyNode):
     def execute(cls, model, guide_model, positive, w, cfg, negative=None, guide_positive=None, schedule=None,
                 cfg_schedule=None) -> io.NodeOutput:
         check_pair(GUIDER_NAME, model, guide_model)
+        check_cfg_needs_negative(cfg, negative, cfg_schedule)
         for socket, cond, target in (("positive", positive, model), ("negative", negative, model),
                                      ("guide_positive", guide_positive, guide_model)):
             check_conditioning(GUIDER_NAME, socket, target, cond)

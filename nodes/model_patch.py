@@ -1,19 +1,19 @@
 """``AutoguidanceModelPatch``: autoguidance for the plain KSampler (and detailers).
 
-A ``sampler_pre_cfg_function`` shifts the main model's conditional *and* unconditional
-predictions by the same autoguidance term Δ = (w − 1)·(D1(c) − D0(c)); ComfyUI's CFG then
-gives D1(∅) + cfg·(D1(c) − D1(∅)) + Δ, i.e. the hybrid of the guider, with the KSampler's own
-cfg and negative prompt as the CFG term. The guide reuses the main model's processed
-positive conds, so it must be of the same family (checked before sampling).
+The same pre-CFG hook as the guider (nodes/guide_model.py) shifts the main model's
+conditional *and* unconditional predictions by Δ = (w(σ) − 1)·(D1(c) − D0(c)); ComfyUI's CFG
+then gives D1(∅) + cfg·(D1(c) − D1(∅)) + Δ, the guider's hybrid, with the KSampler's own cfg
+and negative prompt as the CFG term. The guide reuses the main model's processed positive
+conds, so it must be of the same family (checked before sampling).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..guidance import Constant, Schedule, guidance_term
+from ..guidance import Constant, Schedule
 from ._api import io
-from .guide_model import attach_guide, evaluate_guide, guide_model_options
+from .guide_model import GuideTerm, attach_guide
 from .guider import model_inputs, schedule_input, w_input
 from .pair_checks import check_pair
 from .shared_checkpoint import separate_guide
@@ -21,28 +21,9 @@ from .shared_checkpoint import separate_guide
 PATCH_NAME = "Autoguidance (KSampler patch)"
 
 
-def autoguidance_pre_cfg(guide: Any, schedule: Schedule):
-    """The pre-CFG hook adding Δ to every prediction of the step (a no-op where w(σ) = 1)."""
-
-    def pre_cfg(args: dict) -> list:
-        out, sigma, x = args["conds_out"], args["sigma"], args["input"]
-        w = schedule.weight(sigma).to(x.device)  # [B]
-        if not bool((w != 1).any()):
-            return out
-        options = args["model_options"]
-        sigmas = options.get("transformer_options", {}).get("sample_sigmas")
-        guide_pred = evaluate_guide(guide, args["conds"][0], x, sigma, guide_model_options(guide, sigmas))
-        delta = guidance_term(out[0].float(), guide_pred.float(), w).to(out[0].dtype)
-        return [o + delta for o in out]
-
-    return pre_cfg
-
-
 def patch_model(main: Any, guide: Any, schedule: Schedule) -> Any:
     """A clone of ``main`` that loads ``guide`` with it and applies autoguidance each step."""
-    patched = attach_guide(main, guide)
-    patched.set_model_sampler_pre_cfg_function(autoguidance_pre_cfg(guide, schedule))
-    return patched
+    return attach_guide(main, guide, GuideTerm(guide, schedule))
 
 
 class AutoguidanceModelPatch(io.ComfyNode):

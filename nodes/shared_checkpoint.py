@@ -8,11 +8,10 @@ weights instead, once, when there is room for it in memory; otherwise we say so.
 
 from __future__ import annotations
 
-import copy
 import logging
 from typing import Any
 
-from ._api import model_management
+from . import _api
 
 log = logging.getLogger(__name__)
 
@@ -25,32 +24,20 @@ def shares_weights(main: Any, guide: Any) -> bool:
     return main.model is guide.model
 
 
-def _unload(model: Any) -> None:
-    """Unload every loaded patcher of ``model`` so its weights are clean (unpatched) and offloaded."""
-    loaded = model_management.current_loaded_models
-    for i in reversed(range(len(loaded))):
-        patcher = loaded[i].model
-        if patcher is not None and patcher.model is model:
-            loaded[i].model_unload()
-            loaded.pop(i)
-
-
 def separate_guide(node: str, main: Any, guide: Any) -> Any:
     """The guide itself, or, where it shares weights with ``main``, a clone over its own copy."""
     if not shares_weights(main, guide):
         return guide
     size = guide.model_size()
-    free = model_management.get_free_memory(guide.offload_device)
+    free = _api.free_memory_bytes(guide.offload_device)
     if size + _HEADROOM_BYTES > free:
         raise MemoryError(
             f"{node}: main and guide are the same checkpoint and a second copy of its weights "
             f"({size / 2**30:.2f} GiB) does not fit in free memory ({free / 2**30:.2f} GiB). "
             "Load the guide from a smaller checkpoint, or free memory (close other workflows)."
         )
-    _unload(guide.model)
-    own = guide.clone()
-    own.model = copy.deepcopy(guide.model)
-    own.backup, own.object_patches_backup = {}, {}
+    _api.unload(guide.model)  # copy the clean, unpatched weights
+    own = _api.patcher_over_own_copy(guide)
     log.info(
         "%s: main and guide share one checkpoint; gave the guide its own copy of the weights "
         "(%.1f MiB) so nothing is re-patched between the two passes",
