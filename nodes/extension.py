@@ -8,13 +8,14 @@ from .edm2_images import AutoguidanceEDM2PixelsToImage, AutoguidanceEDM2VAEDecod
 from .edm2_latent import AutoguidanceEDM2EmptyLatent
 from .edm2_loader import AutoguidanceEDM2Loader
 from .guider import AutoguidanceGuider
+from .inspector import AutoguidancePairInspector
 from .model_patch import AutoguidanceModelPatch
 from .schedules import SCHEDULE_NODES
 
 NODE_CLASSES: tuple[type[io.ComfyNode], ...] = (
     AutoguidanceGuider, AutoguidanceModelPatch, *SCHEDULE_NODES,
     AutoguidanceEDM2Loader, AutoguidanceEDM2ClassConditioning, AutoguidanceEDM2EmptyLatent,
-    AutoguidanceEDM2PixelsToImage, AutoguidanceEDM2VAEDecode,
+    AutoguidanceEDM2PixelsToImage, AutoguidanceEDM2VAEDecode, AutoguidancePairInspector,
 )
 
 
