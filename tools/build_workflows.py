@@ -49,6 +49,11 @@ SOCKETS: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
     "VAEDecode": ([("samples", "LATENT"), ("vae", "VAE")], [("IMAGE", "IMAGE")]),
     "VAELoader": ([], [("VAE", "VAE")]),
     "Note": ([], []),
+    "BasicGuider": ([("model", "MODEL"), ("conditioning", "CONDITIONING")], [("GUIDER", "GUIDER")]),
+    "AutoguidancePairInspector": ([("model", "MODEL"), ("guide_model", "MODEL"), ("positive", "CONDITIONING"),
+                                   ("negative", "CONDITIONING"), ("latent", "LATENT"), ("vae", "VAE"),
+                                   ("schedule", "GUIDANCE_SCHEDULE")],
+                                  [("grid", "IMAGE"), ("plot", "IMAGE"), ("numbers", "STRING")]),
 }
 
 
@@ -216,6 +221,35 @@ def edm2_imagenet(main_file: str, guide_file: str, w: float, title: str) -> Grap
     return g
 
 
+def pair_inspector() -> Graph:
+    """The pair inspector on the digits pair: a '3' drawn by the main model alone, noised to six σ."""
+    g = Graph()
+    g.add("Note", ["Pair inspector on the bundled digits models: nothing to download.\n\n"
+                   "The main model first draws a 3 on its own (Basic Guider). The inspector noises that digit to six "
+                   "noise levels sigma (80 ... 0.002, high noise first) and shows per row: the noisy input, what the "
+                   "main model (D1) and the weak guide (D0) make of it, their difference D1 - D0 (red +, blue -: what "
+                   "autoguidance amplifies by w - 1) and the guided D_w. The plot draws RMS(D1 - D0) / RMS(D1) over "
+                   "sigma; shaded is where the Interval schedule guides. The 'numbers' output is the same as a table "
+                   "(connect a Preview Any node to read and copy it).\n"
+                   "Your own pair: swap the loaders, connect its VAE for latent models, and a negative for the CFG "
+                   "column D1(c) - D1(uncond)."], (20, -250), size=(1000, 220))
+    main, guide, cond, latent = digits_models(g, 3, 1)
+    alone = g.add("BasicGuider", [], (360, 0), "main model alone", size=(300, 80))
+    g.link(main, 0, alone, "model")
+    g.link(cond, 0, alone, "conditioning")
+    run = edm2_sampling(g, alone, latent, 32, 42, 360, 130)
+    interval = g.add("AutoguidanceScheduleInterval", [2.0, 0.28, 5.42], (700, 300), size=(300, 320))
+    inspector = g.add("AutoguidancePairInspector", [16, 16, 0, 2.0, "auto"], (1040, 0), size=(340, 330))
+    for src, slot, name in ((main, 0, "model"), (guide, 0, "guide_model"), (cond, 0, "positive"),
+                            (run, 0, "latent"), (interval, 0, "schedule")):
+        g.link(src, slot, inspector, name)
+    for slot, (prefix, y, size) in enumerate([("autoguidance_pair_grid", 0, (620, 620)),
+                                              ("autoguidance_pair_plot", 660, (620, 420))]):
+        save = g.add("SaveImage", [prefix], (1420, y), size=size)
+        g.link(inspector, slot, save, "images")
+    return g
+
+
 PROMPT = "a lighthouse on a rocky coast at dusk, detailed oil painting"
 NEGATIVE = "blurry, low quality, deformed"
 
@@ -303,6 +337,7 @@ def all_workflows() -> dict[str, Graph]:
             "edm2-img512-xxl-0939524-0.075.pkl", "edm2-img512-m-0268435-0.155.pkl", 2.05, "EDM2-XXL guided by EDM2-M"),
         "sdxl-autoguidance-cfg-interval.json": sdxl_hybrid(),
         "sd15-ksampler-autoguidance-patch.json": sd15_ksampler(),
+        "autoguidance-pair-inspector.json": pair_inspector(),
     }
 
 
