@@ -1,26 +1,50 @@
 """Checks on a main/guide model pair, run before any sampling or loading to the device.
 
 Autoguidance mixes D1 (main) and D0 (guide) predictions of the *same* x at the *same* σ, so
-both models must share the latent space (format and channels) and the noise-level scale.
+both models must share the latent space (latent format and channels) and the meaning of σ
+(the noise kind: x_σ = x0 + σ·ε, or flow's (1 − σ)·x0 + σ·k·ε with the same k). Nothing
+else needs to match: different architectures of one latent space (SD3.5 Large guided by
+SD3.5 Medium, Flux guided by a smaller Flux) are what the paper recommends, and a flow
+model's shift only changes *which* σ a sampler visits, not what x_σ is (Flux with shift
+1.15 and a guide at shift 3 are a valid pair).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
+from .noise_scale import noise_kind, noise_multiplier, sigma_range
+
+log = logging.getLogger(__name__)
+
+NOISE_KIND_NAMES = {"ve": "x = x0 + σ·noise", "flow": "flow matching", None: "a custom noise schedule"}
+
+
+def _sampling(patcher: Any) -> Any:
+    """The model-sampling object the patcher samples with (object patches such as a shift included)."""
+    return patcher.get_model_object("model_sampling")
+
 
 def describe(patcher: Any) -> str:
-    """A short human name for a model: its family and latent format, e.g. 'SDXL (latent SDXL, 4 ch)'."""
+    """A short human name for a model, e.g. 'Flux (latent Flux, 16 ch, flow matching)'."""
     model = patcher.model
     family = type(getattr(model, "model_config", model)).__name__
     fmt = model.latent_format
-    return f"{family} (latent {type(fmt).__name__}, {fmt.latent_channels} ch)"
+    kind = NOISE_KIND_NAMES.get(noise_kind(_sampling(patcher)), "a custom noise schedule")
+    return f"{family} (latent {type(fmt).__name__}, {fmt.latent_channels} ch, {kind})"
 
 
-def _sigma_range(patcher: Any) -> tuple[float, float]:
-    ms = patcher.get_model_object("model_sampling")
-    return float(ms.sigma_min), float(ms.sigma_max)
+def _noise_problem(main: Any, guide: Any) -> str | None:
+    m, g = _sampling(main), _sampling(guide)
+    m_kind, g_kind = noise_kind(m), noise_kind(g)
+    if m_kind != g_kind:
+        return (f"different noise parameterisations ({NOISE_KIND_NAMES.get(m_kind)} vs "
+                f"{NOISE_KIND_NAMES.get(g_kind)}): the same σ means different noise levels")
+    if m_kind == "flow" and not math.isclose(noise_multiplier(m), noise_multiplier(g), rel_tol=1e-6):
+        return f"different noise multipliers ({noise_multiplier(m):g} vs {noise_multiplier(g):g})"
+    return None
 
 
 def pair_problem(main: Any, guide: Any) -> str | None:
@@ -30,14 +54,22 @@ def pair_problem(main: Any, guide: Any) -> str | None:
         return f"different latent channels ({m_fmt.latent_channels} vs {g_fmt.latent_channels})"
     if type(m_fmt) is not type(g_fmt):
         return f"different latent formats ({type(m_fmt).__name__} vs {type(g_fmt).__name__})"
-    m_lo, m_hi = _sigma_range(main)
-    g_lo, g_hi = _sigma_range(guide)
-    if not (math.isclose(m_lo, g_lo, rel_tol=0.05) and math.isclose(m_hi, g_hi, rel_tol=0.05)):
-        return (
-            f"different noise-level ranges (σ in [{m_lo:.4g}, {m_hi:.4g}] vs [{g_lo:.4g}, {g_hi:.4g}]): "
-            "they are different model types"
-        )
-    return None
+    return _noise_problem(main, guide)
+
+
+def warn_uncovered_range(main: Any, guide: Any) -> None:
+    """Log when a σ-as-is guide (SD, SDXL, EDM) was trained on a narrower σ range than the main samples.
+
+    Flow models are trained on every σ ∈ [0, 1]: their σ tables only reflect the shift.
+    """
+    if noise_kind(_sampling(main)) != "ve":
+        return
+    m, g = sigma_range(_sampling(main)), sigma_range(_sampling(guide))
+    m_hi, g_hi = m["sigma_edm_max"] or math.inf, g["sigma_edm_max"] or math.inf
+    if m_hi > 1.05 * g_hi or m["sigma_edm_min"] < g["sigma_edm_min"] / 1.05:
+        log.warning("Autoguidance: the guide %s covers σ_edm [%.4g, %.4g], the main model %s samples [%.4g, %.4g]; "
+                    "outside its range the guide sees noise levels it was not trained on",
+                    describe(guide), g["sigma_edm_min"], g_hi, describe(main), m["sigma_edm_min"], m_hi)
 
 
 def check_pair(node: str, main: Any, guide: Any) -> None:
@@ -48,6 +80,7 @@ def check_pair(node: str, main: Any, guide: Any) -> None:
             f"{node}: main model {describe(main)} and guide model {describe(guide)} have {problem}. "
             "Pick a guide of the same family as the main model (same latent space, e.g. SDXL with SDXL)."
         )
+    warn_uncovered_range(main, guide)
 
 
 def check_conditioning(node: str, socket: str, model: Any, conditioning: Any) -> None:
