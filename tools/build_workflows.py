@@ -327,6 +327,96 @@ def sd15_ksampler() -> Graph:
     return g
 
 
+# ----------------------------------------------------------------------------
+# Flow-model pairs (SD3.5 Large + Medium, Flux.1): schedules read σ as the noise-to-signal ratio σ_edm
+# = σ/(1 − σ) on these models, so the (0.28, 5.42] interval means what it means on SDXL.
+
+SOCKETS.update({
+    "UNETLoader": ([], [("MODEL", "MODEL")]),
+    "DualCLIPLoader": ([], [("CLIP", "CLIP")]),
+    "TripleCLIPLoader": ([], [("CLIP", "CLIP")]),
+    "FluxGuidance": ([("conditioning", "CONDITIONING")], [("CONDITIONING", "CONDITIONING")]),
+    "EmptySD3LatentImage": ([], [("LATENT", "LATENT")]),
+})
+
+
+def flow_sampling(g: Graph, main: Node, guider: Node, vae: tuple[Node, int], steps: int, prefix: str,
+                  x: int) -> None:
+    """EmptySD3LatentImage (16 channels) → SamplerCustomAdvanced (euler, simple) → VAEDecode → SaveImage."""
+    latent = g.add("EmptySD3LatentImage", [1024, 1024, 1], (x, 260), size=(300, 130))
+    noise = g.add("RandomNoise", [0, "fixed"], (x, 420))
+    sampler = g.add("KSamplerSelect", ["euler"], (x, 540))
+    sigmas = g.add("BasicScheduler", ["simple", steps, 1.0], (x, 640), size=(320, 130))
+    g.link(main, 0, sigmas, "model")
+    run = g.add("SamplerCustomAdvanced", [], (x + 360, 0), size=(300, 130))
+    for src, name in ((noise, "noise"), (guider, "guider"), (sampler, "sampler"), (sigmas, "sigmas"),
+                      (latent, "latent_image")):
+        g.link(src, 0, run, name)
+    decode = g.add("VAEDecode", [], (x + 360, 180))
+    g.link(run, 0, decode, "samples")
+    g.link(vae[0], vae[1], decode, "vae")
+    save = g.add("SaveImage", [prefix], (x + 700, 0), size=(512, 560))
+    g.link(decode, 0, save, "images")
+
+
+def sd35_large_medium() -> Graph:
+    """SD3.5 Large guided by SD3.5 Medium: one size smaller, same SD3 latent space and text encoders."""
+    g = Graph()
+    g.add("Note", ["SD3.5 Large guided by SD3.5 Medium (the paper's recipe: a smaller model of the same family) "
+                   "plus CFG limited to the interval (0.28, 5.42].\n\n"
+                   "main:  sd3.5_large.safetensors in ComfyUI/models/checkpoints/\n"
+                   "guide: sd3.5_medium.safetensors in ComfyUI/models/checkpoints/\n"
+                   "text encoders, in ComfyUI/models/text_encoders/: clip_l.safetensors, clip_g.safetensors, "
+                   "t5xxl_fp16.safetensors (stabilityai/stable-diffusion-3.5-large, text_encoders/)\n"
+                   "Both models read the same text encoders, so one prompt serves both. The interval is in the "
+                   "noise-to-signal ratio sigma/(1 - sigma) of these flow models, the same scale as SDXL's sigma."],
+          (20, -250), size=(800, 220))
+    main = g.add("CheckpointLoaderSimple", ["sd3.5_large.safetensors"], (20, 0), "main: SD3.5 Large")
+    guide = g.add("CheckpointLoaderSimple", ["sd3.5_medium.safetensors"], (20, 140), "guide: SD3.5 Medium")
+    clip = g.add("TripleCLIPLoader", ["clip_l.safetensors", "clip_g.safetensors", "t5xxl_fp16.safetensors"],
+                 (20, 280), size=(320, 130))
+    pos = g.add("CLIPTextEncode", [PROMPT], (360, 0), size=(380, 160))
+    neg = g.add("CLIPTextEncode", [NEGATIVE], (360, 200), size=(380, 160))
+    g.link(clip, 0, pos, "clip")
+    g.link(clip, 0, neg, "clip")
+    interval = g.add("AutoguidanceScheduleInterval", [4.0, 0.28, 5.42], (360, 400), "CFG only inside the interval",
+                     size=(380, 220))
+    guider = g.add("AutoguidanceGuider", [2.0, 1.0], (780, 0), size=(320, 220))
+    for src, name in ((main, "model"), (guide, "guide_model"), (pos, "positive"), (neg, "negative"),
+                      (interval, "cfg_schedule")):
+        g.link(src, 0, guider, name)
+    flow_sampling(g, main, guider, (main, 2), 28, "autoguidance_sd35", 1140)
+    return g
+
+
+def flux_pair() -> Graph:
+    """Flux.1-dev guided by a weaker Flux.1 model (same latent space and text encoders), guidance embedding 3.5."""
+    g = Graph()
+    g.add("Note", ["Flux.1-dev guided by a weaker Flux.1 model. Flux-dev is guidance-distilled: its guidance is "
+                   "FluxGuidance (3.5), not CFG, so autoguidance is the only guidance term here.\n\n"
+                   "main:  flux1-dev.safetensors in ComfyUI/models/diffusion_models/\n"
+                   "guide: flux1-schnell.safetensors in ComfyUI/models/diffusion_models/ (same latent space and text "
+                   "encoders), or any weaker Flux.1 model: an earlier fine-tune epoch, or the base under your fine-tune\n"
+                   "text encoders, in ComfyUI/models/text_encoders/: clip_l.safetensors, t5xxl_fp16.safetensors\n"
+                   "VAE: ae.safetensors in ComfyUI/models/vae/ (black-forest-labs/FLUX.1-dev)\n"
+                   "Schedules read sigma as sigma/(1 - sigma) on Flux, the same scale as SDXL's sigma."],
+          (20, -250), size=(800, 220))
+    main = g.add("UNETLoader", ["flux1-dev.safetensors", "default"], (20, 0), "main: Flux.1-dev")
+    guide = g.add("UNETLoader", ["flux1-schnell.safetensors", "default"], (20, 140), "guide: weaker Flux.1")
+    clip = g.add("DualCLIPLoader", ["clip_l.safetensors", "t5xxl_fp16.safetensors", "flux", "default"], (20, 280),
+                 size=(320, 130))
+    vae = g.add("VAELoader", ["ae.safetensors"], (20, 440))
+    pos = g.add("CLIPTextEncode", [PROMPT], (360, 0), size=(380, 160))
+    g.link(clip, 0, pos, "clip")
+    guidance = g.add("FluxGuidance", [3.5], (360, 200))
+    g.link(pos, 0, guidance, "conditioning")
+    guider = g.add("AutoguidanceGuider", [2.0, 1.0], (780, 0), size=(320, 220))
+    for src, name in ((main, "model"), (guide, "guide_model"), (guidance, "positive")):
+        g.link(src, 0, guider, name)
+    flow_sampling(g, main, guider, (vae, 0), 20, "autoguidance_flux", 1140)
+    return g
+
+
 def all_workflows() -> dict[str, Graph]:
     return {
         "autoguidance-digits.json": digits(),
@@ -338,6 +428,8 @@ def all_workflows() -> dict[str, Graph]:
         "sdxl-autoguidance-cfg-interval.json": sdxl_hybrid(),
         "sd15-ksampler-autoguidance-patch.json": sd15_ksampler(),
         "autoguidance-pair-inspector.json": pair_inspector(),
+        "sd35-large-medium-autoguidance.json": sd35_large_medium(),
+        "flux1-dev-autoguidance.json": flux_pair(),
     }
 
 
