@@ -17,7 +17,15 @@ import torch
 
 from ..edm2 import latents as edm2_latents
 from ..edm2 import sampling as edm2_sampling
-from ._api import conds, latent_formats, model_base, model_management, model_patcher, supported_models_base
+from ._api import (
+    conds,
+    latent_formats,
+    model_base,
+    model_management,
+    model_patcher,
+    model_sampling,
+    supported_models_base,
+)
 
 LABELS_KEY = "edm2_labels"
 SAMPLING = {"sigma_min": edm2_sampling.SIGMA_MIN, "sigma_max": edm2_sampling.SIGMA_MAX,
@@ -85,6 +93,19 @@ class EDM2UNet(torch.nn.Module):
         return self.net.unet(x.to(self.dtype), timesteps.float(), labels)  # [B, C, H, W]
 
 
+class EDMNoiseScaling(model_sampling.EDM):
+    """EDM's x_σ = x0 + σ·n at every σ, the first step included (EDM2's ``edm_sampler`` starts from
+    σ_max·n); ComfyUI's EPS family starts a full denoise from n·√(1 + σ_max²) instead."""
+
+    def noise_scaling(self, sigma: torch.Tensor, noise: torch.Tensor, latent_image: torch.Tensor,
+                      max_denoise: bool = False) -> torch.Tensor:
+        return latent_image + noise * sigma.reshape(sigma.shape[:1] + (1,) * (noise.ndim - 1))
+
+
+class EDM2Sampling(model_sampling.ModelSamplingContinuousEDM, EDMNoiseScaling):
+    """ComfyUI's continuous EDM σ schedule (σ ∈ [0.002, 80], c_noise = ¼·log σ) with EDM's noise scaling."""
+
+
 class EDM2Model(model_base.BaseModel):
     """ComfyUI ``BaseModel`` for EDM2 (model type EDM, σ ∈ [0.002, 80], σ_data = 0.5)."""
 
@@ -92,6 +113,7 @@ class EDM2Model(model_base.BaseModel):
         config = EDM2Config(pixel_space, int(net.img_channels))
         config.set_inference_dtype(next(net.parameters()).dtype, None)
         super().__init__(config, model_type=model_base.ModelType.EDM, device=device)
+        self.model_sampling = EDM2Sampling(config)
         self.diffusion_model = EDM2UNet(net)
         self.label_dim = int(net.label_dim)
 

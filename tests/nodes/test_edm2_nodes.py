@@ -93,7 +93,7 @@ def test_edm2_with_sd15_pair_is_refused_before_loading():
 
     from .comfy_env import tiny_sd15
 
-    with pytest.raises(ValueError, match=r"main model EDM2Config \(latent EDM2Latent, 4 ch\) and guide model SD15 .*"
+    with pytest.raises(ValueError, match=r"main model EDM2Config \(latent EDM2Latent, 4 ch.*\) and guide model SD15 .*"
                                          r"different latent formats"):
         AutoguidanceModelPatch.execute(model=edm2_patcher(tiny_net(1), False), guide_model=tiny_sd15(3), w=2.0)
 
