@@ -27,7 +27,7 @@ class Float64Audit(TorchDispatchMode):
         out = func(*args, **(kwargs or {}))
         self.ops += 1
         for t in tree_flatten(out)[0]:
-            if isinstance(t, torch.Tensor) and t.dtype == torch.float64:
-                if not (self.off_cpu_only and t.device.type == "cpu"):
-                    self.found.append((str(func), t.device.type))
+            off_cpu = isinstance(t, torch.Tensor) and t.device.type != "cpu"
+            if isinstance(t, torch.Tensor) and t.dtype == torch.float64 and (off_cpu or not self.off_cpu_only):
+                self.found.append((str(func), t.device.type))
         return out
