@@ -1,4 +1,4 @@
-"""Command line: ``python -m comfyui_autoguidance demo [digits|toy2d] [options]``."""
+"""Command line: ``python -m comfyui_autoguidance demo [options]``, the digits demo."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import sys
 
 def _usage() -> int:
     sys.stderr.write(
-        "usage: python -m comfyui_autoguidance demo [digits|toy2d] [--out PNG] [--quick]\n"
-        "  demo          autoguidance vs CFG vs no guidance on the bundled digits models (default)\n"
-        "  demo toy2d    the paper's 2-D toy study: trains three tiny denoisers, draws four panels\n"
+        "usage: python -m comfyui_autoguidance demo [--out PNG] [--quick] [--help]\n"
+        "  demo    autoguidance vs CFG vs no guidance on the bundled digits models\n"
+        "The 2-D toy study, the w sweep and the training recipe are research scripts in the repository:\n"
+        "  python -m research.toy2d | research.digits_sweep | research.train_digits (from a checkout)\n"
     )
     return 2
 
@@ -18,20 +19,14 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] != "demo":
         return _usage()
     rest = argv[1:]
-    which = rest.pop(0) if rest and not rest[0].startswith("-") else "digits"
-    if which == "toy2d":
-        from .demos.toy2d import main as toy2d
+    if rest and rest[0] == "digits":  # the demo's old explicit name
+        rest = rest[1:]
+    if rest and not rest[0].startswith("-"):
+        sys.stderr.write(f"unknown demo {rest[0]!r}\n")
+        return _usage()
+    from .demos.digits import main as digits
 
-        return toy2d(rest)
-    if which == "digits":
-        try:
-            from .demos.digits import main as digits
-        except ImportError as err:
-            sys.stderr.write(f"the digits demo is not available in this version ({err}); try 'demo toy2d'\n")
-            return 1
-        return digits(rest)
-    sys.stderr.write(f"unknown demo {which!r}; choose 'digits' or 'toy2d'\n")
-    return 2
+    return digits(rest)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """``python -m comfyui_autoguidance demo``: autoguidance vs CFG vs no guidance on the bundled digits.
 
-The bundled trio (``edm2/assets``, trained by ``demos/train_digits.py``) is sampled with the
+The bundled trio (``edm2/assets``, trained by ``research/train_digits.py`` in the repository) is sampled with the
 official EDM2 sampler (32 Heun steps, σ ∈ [0.002, 80], ρ = 7) from the *same* noise for each
 method:
 
@@ -38,7 +38,7 @@ ASSETS = Path(__file__).resolve().parents[1] / "edm2" / "assets"
 TRIO_FILES = {name: ASSETS / f"digits-{name}.safetensors" for name in ("main", "guide", "uncond")}
 
 # The same w for both, the paper's autoguidance optimum (about 2): like for like. The sweep
-# (demos/digits_sweep.py, README) shows what each w does to FD, precision and recall.
+# (research/digits_sweep.py, README) shows what each w does to FD, precision and recall.
 DEFAULT_W_CFG = 2.0
 DEFAULT_W_AG = 2.0
 
@@ -63,7 +63,7 @@ def load_trio(folder: Path = ASSETS) -> dict[str, EDM2]:
         if not path.is_file():
             raise FileNotFoundError(
                 f"digits demo: the bundled model '{path}' is missing; retrain the trio with "
-                "'python -m comfyui_autoguidance.demos.train_digits' (about 15 minutes on 2 cores)"
+                "'python -m research.train_digits' from a checkout of the repository"
             )
         trio[name] = load(path).eval().requires_grad_(False)
     return trio
@@ -110,17 +110,11 @@ def real_digit_features(classifier: DigitsClassifier, bundled: bool = True) -> T
         return classifier.features(images)
 
 
-def save_real_digit_features(classifier: DigitsClassifier, path: Path = REAL_FEATURES_FILE) -> None:
-    from safetensors.torch import save_file
-
-    save_file({"features": real_digit_features(classifier, bundled=False).contiguous()}, str(path))
-
-
 def draw_grid(rows: list[list[Tensor]], titles: list[str], out: Path, scale: int = 4) -> None:
     """rows[c][m]: the samples [n, 1, 16, 16] of class c under method m; one labelled PNG."""
-    from .figures import _pil
+    from .figures import pil
 
-    Image, ImageDraw = _pil()
+    Image, ImageDraw = pil()
     n = rows[0][0].shape[0]
     cell, gap, left, header = 16 * scale, 12, 28, 22
     block = n * cell
@@ -208,6 +202,6 @@ def main(argv: list[str] | None = None) -> int:
         print(format_table(table))  # noqa: T201
         if any("fd" not in row for row in table.values()):
             print("(FD, precision and recall compare with the real digits, which come with scikit-learn: "  # noqa: T201
-                  "pip install -e '.[train]')")
+                  "pip install scikit-learn)")
     print(f"wrote {args.out} in {time.monotonic() - start:.0f} s")  # noqa: T201
     return 0

@@ -7,12 +7,10 @@ FD = ‖μ_r − μ_g‖² + Tr(Σ_r + Σ_g − 2(Σ_r^½ Σ_g Σ_r^½)^½).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import Tensor, nn
 
 CLASSIFIER_FILE = Path(__file__).resolve().parent / "assets" / "digits-classifier.safetensors"
@@ -38,34 +36,10 @@ class DigitsClassifier(nn.Module):
         return self.head(self.features(x))
 
 
-def train_classifier(images: Tensor, labels: Tensor, steps: int = 800, seed: int = 0,
-                     progress: Callable[[int, float], None] | None = None) -> DigitsClassifier:
-    """Train on the real digits with light noise augmentation (deterministic for a seed)."""
-    g = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    net = DigitsClassifier()
-    opt = torch.optim.Adam(net.parameters(), lr=2e-3)
-    for step in range(steps):
-        idx = torch.randint(len(images), (128,), generator=g)
-        x = images[idx] + 0.1 * torch.randn(images[idx].shape, generator=g)
-        loss = F.cross_entropy(net(x), labels[idx])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if progress is not None:
-            progress(step, float(loss.detach()))
-    return net.eval().requires_grad_(False)
-
-
 def load_classifier(path: Path = CLASSIFIER_FILE) -> DigitsClassifier:
     net = DigitsClassifier()
     net.load_state_dict(load_file(str(path)))
     return net.eval().requires_grad_(False)
-
-
-def save_classifier(net: DigitsClassifier, path: Path = CLASSIFIER_FILE) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(path))
 
 
 def _sqrtm_psd(m: Tensor) -> Tensor:

@@ -16,28 +16,15 @@ from .loading import build, read_snapshot, save
 from .presets import preset_for_file
 
 
-def _bar(label: str, done: int, total: int) -> None:
-    width = 24
-    filled = width * done // max(total, 1)
-    sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-    sys.stderr.flush()
-
-
 def convert(src: Path, dst: Path, force: bool = False) -> str:
     """Convert ``src`` to ``dst``; returns the one-line summary."""
     if dst.exists() and not force:
         raise FileExistsError(f"convert: {dst} exists; pass --force to overwrite it")
     start = time.monotonic()
-    steps = ["read snapshot", "check weights", "write safetensors"]
-    _bar("converting", 0, len(steps))
     config, state = read_snapshot(src)
-    _bar("converting", 1, len(steps))
     net = build(config, state)
-    _bar("converting", 2, len(steps))
     preset = preset_for_file(src.name)
     save(net, dst, preset=preset)
-    _bar("converting", 3, len(steps))
-    sys.stderr.write("\n")
     params = sum(p.numel() for p in net.parameters())
     dtype = next(net.parameters()).dtype
     return (f"{src.name} -> {dst.name}: {params / 1e6:.1f}M parameters, {str(dtype).removeprefix('torch.')}, "
@@ -54,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         summary = convert(args.src, dst, args.force)
     except (ValueError, FileExistsError, FileNotFoundError) as err:
-        sys.stderr.write(f"\n{err}\n")
+        sys.stderr.write(f"{err}\n")
         return 1
     print(summary)  # noqa: T201 - the command's one-line summary
     return 0

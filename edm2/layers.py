@@ -90,7 +90,7 @@ class MPConv(nn.Module):
         super().__init__()
         self.out_channels = out_channels
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, *kernel))
-        self.cache_enabled = True
+        self.cache_enabled = True  # set for a whole network by EDM2.cache_normalized_weights
         self._cache: tuple[tuple, Tensor] | None = None
 
     def normalized_weight(self, dtype: torch.dtype) -> Tensor:
@@ -120,6 +120,9 @@ class MPConv(nn.Module):
         w = w * torch.as_tensor(gain, dtype=w.dtype) if not (isinstance(gain, float) and gain == 1.0) else w
         return x @ w.t() if w.ndim == 2 else F.conv2d(x, w, padding=w.shape[-1] // 2)
 
-    def _apply(self, fn, *args, **kwargs):  # .to()/.half() replace the weight: drop the cache
+    def clear_cache(self) -> None:
         self._cache = None
+
+    def _apply(self, fn, *args, **kwargs):  # .to()/.half() replace the weight: drop the cache
+        self.clear_cache()
         return super()._apply(fn, *args, **kwargs)

@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 CONFIG_KEY = "edm2.config"
 PRESET_KEY = "edm2.preset"
+# Official ``Precond`` arguments with no meaning here: ``use_fp16`` picks the official forward's
+# dtype, which the weights' own dtype decides in ours. Dropped from official and older configs.
+OFFICIAL_ONLY_KWARGS = ("use_fp16",)
 
 
 def _flatten(record: Any, prefix: str, out: dict[str, torch.Tensor]) -> None:
@@ -87,6 +90,7 @@ def read_safetensors_config(path: str | Path) -> dict[str, Any]:
 
 
 def read_safetensors(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor], str | None]:
+    """(EDM2 config, state dict, preset name or None) of one of our safetensors files."""
     config, meta = _edm2_header(path)
     return config, load_file(str(path)), meta.get(PRESET_KEY)
 
@@ -94,6 +98,7 @@ def read_safetensors(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.
 def build(config: Mapping[str, Any], state: Mapping[str, torch.Tensor], device: str | torch.device = "cpu",
           dtype: torch.dtype | None = None) -> EDM2:
     """Construct without allocating random weights, then adopt ``state`` (keeping its dtype unless given)."""
+    config = {k: v for k, v in config.items() if k not in OFFICIAL_ONLY_KWARGS}
     try:
         with torch.device("meta"):
             net = EDM2(**config)
@@ -113,16 +118,13 @@ def load(path: str | Path, device: str | torch.device = "cpu", dtype: torch.dtyp
     if not path.is_file():
         raise FileNotFoundError(f"EDM2 load: no file at {path}")
     if path.suffix.lower() == ".safetensors":
-        config, state, preset = read_safetensors(path)
-        net = build(config, state, device, dtype)
-        net.preset = preset
+        config, state, _ = read_safetensors(path)
     elif path.suffix.lower() == ".pkl":
         config, state = read_snapshot(path)
-        net = build(config, state, device, dtype)
-        net.preset = None
     else:
         raise ValueError(f"EDM2 load: unsupported file type '{path.suffix}' for {path.name}; "
                          "use an official .pkl snapshot or a .safetensors made by this pack")
+    net = build(config, state, device, dtype)
     log.info("loaded EDM2 %s (%s, %d classes)", path.name, next(net.parameters()).dtype, net.label_dim)
     return net
 

@@ -28,7 +28,6 @@ class PersistentRecord:
 
     class_name: str
     state: dict
-    module_src_len: int = 0
 
 
 class AttrDict(dict):
@@ -76,7 +75,7 @@ class DtypeRecord:
 def _reconstruct_persistent_obj(meta: dict) -> PersistentRecord:
     if not isinstance(meta, dict) or meta.get("type") != "class" or not isinstance(meta.get("state"), dict):
         raise UnsafePickleError("persistent object: expected a dict with type 'class' and a state dict")
-    return PersistentRecord(str(meta.get("class_name")), meta["state"], len(meta.get("module_src") or ""))
+    return PersistentRecord(str(meta.get("class_name")), meta["state"])  # module_src is never read
 
 
 def _load_storage(data: bytes) -> Any:

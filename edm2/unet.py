@@ -162,20 +162,26 @@ class EDM2(nn.Module):
         img_resolution: int,
         img_channels: int,
         label_dim: int,                  # 0 = unconditional
-        use_fp16: bool = True,           # kept for compatibility; the weights' dtype decides here
         sigma_data: float = 0.5,
         logvar_channels: int = 128,      # width of the uncertainty head u(σ) (training only)
         **unet_kwargs: Any,
     ):
         super().__init__()
         self.img_resolution, self.img_channels, self.label_dim = img_resolution, img_channels, label_dim
-        self.use_fp16, self.sigma_data = use_fp16, sigma_data
+        self.sigma_data = sigma_data
         self.config = {"img_resolution": img_resolution, "img_channels": img_channels, "label_dim": label_dim,
-                       "use_fp16": use_fp16, "sigma_data": sigma_data, "logvar_channels": logvar_channels,
+                       "sigma_data": sigma_data, "logvar_channels": logvar_channels,
                        **unet_kwargs}
         self.unet = UNet(img_resolution=img_resolution, img_channels=img_channels, label_dim=label_dim, **unet_kwargs)
         self.logvar_fourier = MPFourier(logvar_channels)
         self.logvar_linear = MPConv(logvar_channels, 1, kernel=[])
+
+    def cache_normalized_weights(self, enabled: bool = True) -> None:
+        """Turn the eval-mode cache of normalised weights on (the default) or off (the official per-call path)."""
+        for module in self.modules():
+            if isinstance(module, MPConv):
+                module.cache_enabled = enabled
+                module.clear_cache()
 
     @property
     def compute_dtype(self) -> torch.dtype:

@@ -1,4 +1,4 @@
-"""``python -m comfyui_autoguidance.demos.digits_sweep``: the paper's w sweep on the digits trio.
+"""``python -m research.digits_sweep``: the paper's w sweep on the digits trio.
 
 For CFG (guide = the unconditional model) and autoguidance (guide = the small, T/16-trained
 conditional model) and each w, generate ``per_class`` samples of every class from the same
@@ -20,11 +20,12 @@ from pathlib import Path
 
 import torch
 from torch import Tensor
+from tqdm import tqdm
 
-from .digits import Method, generate, load_trio, measure, real_digit_features
-from .digits_data import NUM_CLASSES
-from .digits_metrics import DigitsClassifier, frechet_distance, load_classifier
-from .progress import Progress
+from comfyui_autoguidance.demos.digits import Method, generate, load_trio, measure, real_digit_features
+from comfyui_autoguidance.demos.digits_data import NUM_CLASSES
+from comfyui_autoguidance.demos.digits_metrics import DigitsClassifier, frechet_distance, load_classifier
+from comfyui_autoguidance.demos.figures import pil
 
 WEIGHTS = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0)
 
@@ -35,15 +36,15 @@ def sweep(weights: tuple[float, ...], per_class: int, classifier: DigitsClassifi
     classes = torch.arange(NUM_CLASSES).repeat_interleave(per_class)
     seeds = seed + torch.arange(len(classes))
     results: dict[str, dict[float, dict[str, float]]] = {"CFG": {}, "autoguidance": {}}
-    with Progress("digits: sweep", 2 * len(weights)) as bar:
+    with tqdm(total=2 * len(weights), desc="digits: sweep", unit="setting") as bar:
         for k, (family, guide) in enumerate((("CFG", "uncond"), ("autoguidance", "guide"))):
-            for i, w in enumerate(weights):
+            for w in weights:
+                bar.update()
                 if w == 1 and k == 1 and 1.0 in results["CFG"]:  # the unguided model: the same samples
                     results[family][w] = results["CFG"][w]
                     continue
                 images = generate(trio, Method(family, guide if w != 1 else None, w), classes, seeds, num_steps)
                 results[family][w] = measure(images, classes, classifier, real)
-                bar.update(k * len(weights) + i)
     return results
 
 
@@ -64,9 +65,7 @@ def markdown(results: dict[str, dict[float, dict[str, float]]]) -> str:
 
 
 def plot(results: dict[str, dict[float, dict[str, float]]], out: Path, size: tuple[int, int] = (560, 360)) -> None:
-    from .figures import _pil
-
-    Image, ImageDraw = _pil()
+    Image, ImageDraw = pil()
     img = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(img)
     left, right, top, bottom = 56, 16, 28, 40
@@ -100,7 +99,7 @@ def plot(results: dict[str, dict[float, dict[str, float]]], out: Path, size: tup
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m comfyui_autoguidance.demos.digits_sweep", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m research.digits_sweep", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--per-class", type=int, default=100, help="samples per class and w")
     parser.add_argument("--weights", type=float, nargs="+", default=list(WEIGHTS))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .unet import EDM2
+from comfyui_autoguidance.edm2 import EDM2
 
 
 @dataclass(frozen=True)

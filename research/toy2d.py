@@ -1,6 +1,6 @@
-"""``python -m comfyui_autoguidance demo toy2d``: the paper's 2-D toy study, done our way.
+"""``python -m research.toy2d``: the paper's 2-D toy study, done our way.
 
-Trains three small MLP denoisers on the known two-class tree mixture (demos/toy2d_data.py):
+Trains three small MLP denoisers on the known two-class tree mixture (research/toy2d_data.py):
 a main model D1 (larger, trained fully), a weaker guide D0 (smaller, 1/16 of the training)
 and an unconditional model (for CFG), then samples each class four ways from the same noise
 and reports, against the known density: the share of samples outside the support, and the
@@ -17,8 +17,10 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from ..guidance import guided_denoiser, heun_sample, karras_sigmas
-from .progress import Progress
+from comfyui_autoguidance.demos.figures import pil
+from comfyui_autoguidance.guidance import guided_denoiser, heun_sample, karras_sigmas
+
+from .progress import loss_bar
 from .toy2d_data import Mixture, toy_classes
 from .toy2d_model import ToyDenoiser, train_denoiser
 
@@ -67,9 +69,9 @@ def train_trio(classes: list[Mixture], cfg: ToyConfig) -> dict[str, ToyDenoiser]
     for i, (name, (hidden, steps, ncls)) in enumerate(specs.items()):
         torch.manual_seed(cfg.seed + i)
         model = ToyDenoiser(hidden, 4, ncls, sigma_data)
-        with Progress(f"toy2d: train {name}", steps) as bar:
+        with loss_bar(f"toy2d: train {name}", steps) as progress:
             models[name] = train_denoiser(model, sampler, steps, seed=cfg.seed + 10 * i,
-                                          ema_decay=0.99 if steps < 500 else 0.995, progress=bar.update)
+                                          ema_decay=0.99 if steps < 500 else 0.995, progress=progress)
     return models
 
 
@@ -110,9 +112,32 @@ def toy_metrics(classes: list[Mixture], x: Tensor, truth: Tensor) -> dict[str, f
     return {"outside": sum(outside) / len(outside), "tips": sum(tips) / len(tips)}
 
 
-def run(out: Path, quick: bool = False) -> dict[str, dict[str, float]]:
-    from .figures import scatter_panels
+CLASS_COLOURS = [(230, 120, 30), (110, 110, 120), (40, 120, 200), (200, 60, 90)]
 
+
+def scatter_panels(panels: list[Tensor], labels: Tensor, titles: list[str], out: Path, size: int = 360) -> None:
+    """Side-by-side scatter plots of 2-D points [N, 2] coloured by class, sharing one frame."""
+    Image, ImageDraw = pil()
+    everything = torch.cat([panels[0]])
+    lo, hi = everything.min(0).values - 0.3, everything.max(0).values + 0.3
+    span = float((hi - lo).max())
+    header = 22
+    img = Image.new("RGB", (size * len(panels), size + header), "white")
+    draw = ImageDraw.Draw(img, "RGBA")
+    for i, (pts, title) in enumerate(zip(panels, titles, strict=True)):
+        x0 = i * size
+        draw.rectangle([x0, header, x0 + size - 1, header + size - 1], outline=(200, 200, 200))
+        draw.text((x0 + 6, 5), title, fill=(0, 0, 0))
+        uv = ((pts.float() - lo) / span * (size - 8) + 4).tolist()
+        for (u, v), c in zip(uv, labels.tolist(), strict=True):
+            if 0 <= u < size and 0 <= v < size:
+                px, py = x0 + u, header + size - v
+                draw.ellipse([px - 1, py - 1, px + 1, py + 1], fill=(*CLASS_COLOURS[c % 4], 90))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    img.save(out)
+
+
+def run(out: Path, quick: bool = False) -> dict[str, dict[str, float]]:
     cfg = QUICK if quick else ToyConfig()
     classes = toy_classes()
     g = torch.Generator().manual_seed(cfg.seed + 7)
@@ -127,7 +152,7 @@ def run(out: Path, quick: bool = False) -> dict[str, dict[str, float]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m comfyui_autoguidance demo toy2d", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m research.toy2d", description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("autoguidance_toy2d.png"), help="PNG to write")
     parser.add_argument("--quick", action="store_true", help="a few seconds, for tests")
     args = parser.parse_args(argv)
@@ -137,3 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:14} {m['outside']:>16.2%} {m['tips']:>20.2f}")  # noqa: T201
     print(f"wrote {args.out}")  # noqa: T201
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

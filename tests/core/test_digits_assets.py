@@ -16,6 +16,7 @@ from comfyui_autoguidance.demos.digits_metrics import (
     load_classifier,
     precision_recall,
 )
+from comfyui_autoguidance.edm2.loading import read_safetensors
 
 sklearn = pytest.importorskip("sklearn", reason="scikit-learn carries the digits data set: pip install -e '.[test]'")
 
@@ -32,7 +33,7 @@ def test_trio_is_bundled_with_the_recipe():
     assert trio["main"].label_dim == 10 and trio["guide"].label_dim == 10 and trio["uncond"].label_dim == 0
     assert params(trio["guide"]) < params(trio["main"]) / 2  # smaller
     assert {n.img_channels for n in trio.values()} == {1} and {n.img_resolution for n in trio.values()} == {16}
-    assert [n.preset for n in trio.values()] == ["digits-main", "digits-guide", "digits-uncond"]
+    assert [read_safetensors(p)[2] for p in TRIO_FILES.values()] == ["digits-main", "digits-guide", "digits-uncond"]
 
 
 def test_classifier_recognises_real_digits():

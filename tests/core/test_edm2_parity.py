@@ -42,13 +42,9 @@ def test_cached_weights_equal_per_call_normalisation_and_invalidate():
     with torch.no_grad():
         cached = net(io["x"], io["sigma"], io["class_labels"])
         again = net(io["x"], io["sigma"], io["class_labels"])
-        for m in net.modules():
-            if hasattr(m, "cache_enabled"):
-                m.cache_enabled = False
+        net.cache_normalized_weights(False)
         fresh = net(io["x"], io["sigma"], io["class_labels"])
-        for m in net.modules():
-            if hasattr(m, "cache_enabled"):
-                m.cache_enabled = True
+        net.cache_normalized_weights(True)
         torch.testing.assert_close(cached, fresh, rtol=0, atol=2e-6)
         assert torch.equal(cached, again)
         net.unet.out_conv.weight.mul_(-1.0)  # an in-place change must invalidate the cache

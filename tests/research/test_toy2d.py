@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch.testing import assert_close
 
-from comfyui_autoguidance.demos.toy2d import QUICK, run, toy_metrics
-from comfyui_autoguidance.demos.toy2d_data import toy_classes, tree_mixture
-from comfyui_autoguidance.demos.toy2d_model import ToyDenoiser, train_denoiser
 from comfyui_autoguidance.guidance import heun_sample, karras_sigmas
+from research.toy2d import QUICK, run, toy_metrics
+from research.toy2d_data import toy_classes, tree_mixture
+from research.toy2d_model import ToyDenoiser, train_denoiser
 
 
 def test_mixture_log_prob_matches_torch_distributions():
@@ -68,9 +69,14 @@ def test_quick_demo_writes_figure_and_table(tmp_path):
     out = tmp_path / "toy.png"
     table = run(out, quick=True)
     assert list(table) == ["ground truth", "no guidance", "CFG", "autoguidance"]
-    assert abs(table["ground truth"]["outside"] - 0.005) < 0.003
-    assert 0.7 < table["ground truth"]["tips"] < 1.3
+    assert table["ground truth"]["outside"] == pytest.approx(0.005, abs=1 / QUICK.samples_per_class)
+    assert 0.8 < table["ground truth"]["tips"] < 1.25
+    # The paper's Figure 1 claim, even for the quick models: the weaker guide pulls samples back
+    # onto the support (fewer outside) and out to the thin tips, where the unguided model smears.
+    none, ag = table["no guidance"], table["autoguidance"]
+    assert ag["outside"] < 0.85 * none["outside"], table
+    assert ag["tips"] > 1.5 * none["tips"] and table["CFG"]["tips"] > none["tips"], table
     with Image.open(out) as img:
-        assert img.size[0] == 4 * img.size[1] - 4 * 22 or img.size[0] > 3 * img.size[1]
-        assert len(img.convert("L").getcolors(256) or []) > 10  # not blank
-    assert QUICK.guide_steps * 16 == QUICK.main_steps
+        assert img.size == (4 * 360, 360 + 22)  # four 360-px panels under a title strip
+        colours = {c for _, c in img.convert("RGB").getcolors(1 << 16) or []}
+        assert len(colours) > 10 and (255, 255, 255) in colours  # points drawn on white
