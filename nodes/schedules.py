@@ -22,10 +22,12 @@ W_TIP = (
     "(2.1 for EDM2-S with an XS guide); higher sharpens and simplifies the picture."
 )
 LO_TIP = (
-    "Guide only above this noise level σ (exclusive). SD1.5/SDXL σ runs from about 0.03 to 14.6, "
-    "EDM2 from 0.002 to 80, flow models (SD3/Flux) from 0 to 1."
+    "Guide only above this noise level (exclusive), as the noise-to-signal ratio σ (EDM's σ): ComfyUI's σ "
+    "for SD1.5/SDXL (about 0.03 to 14.6) and EDM2 (0.002 to 80); for flow models (SD3, Flux, Wan, …) "
+    "σ_flow/(1 − σ_flow), converted per model, so one interval means the same on every family."
 )
-HI_TIP = "Guide only up to this noise level σ (inclusive)."
+HI_TIP = ("Guide only up to this noise level (inclusive), as the noise-to-signal ratio σ; 5.42 on Flux is "
+          "σ_flow ≈ 0.844, and σ_flow = 1 (pure noise) is infinitely high.")
 
 
 def _w(name: str, default: float, tooltip: str = W_TIP) -> io.Float.Input:
@@ -92,7 +94,8 @@ class AutoguidanceScheduleInterval(_ScheduleNode):
             display_name=cls.DISPLAY,
             category=CATEGORY,
             description=(
-                "Guide only for σ in (sigma_lo, sigma_hi]; w = 1 and no guide pass elsewhere. "
+                "Guide only for σ in (sigma_lo, sigma_hi]; w = 1 and no guide pass elsewhere. σ is the "
+                "noise-to-signal ratio on every model (σ_flow/(1 − σ_flow) for SD3, Flux, Wan, …). "
                 "Defaults are the guidance-interval paper's SD-XL choice (0.28, 5.42]; for EDM2 it "
                 "found S (0.28, 2.90] and XXL (0.19, 1.61]. Helps the CFG term more than autoguidance."
             ),
@@ -111,7 +114,8 @@ class AutoguidanceScheduleRamp(_ScheduleNode):
             node_id=cls.NODE_ID,
             display_name=cls.DISPLAY,
             category=CATEGORY,
-            description="w moves from w_start at sigma_start to w_end at sigma_end, held beyond the ends.",
+            description=("w moves from w_start at sigma_start to w_end at sigma_end, held beyond the ends; σ is "
+                         "the noise-to-signal ratio on every model (σ_flow/(1 − σ_flow) for flow models)."),
             inputs=[
                 _w("w_start", 3.0, "Weight at sigma_start (and above it when sigma_start is the larger σ)."),
                 _w("w_end", 1.0, "Weight at sigma_end (and beyond it)."),
@@ -144,7 +148,8 @@ class AutoguidanceScheduleKnots(_ScheduleNode):
             node_id=cls.NODE_ID,
             display_name=cls.DISPLAY,
             category=CATEGORY,
-            description="Any curve: weights at chosen noise levels, straight lines between them in log σ.",
+            description=("Any curve: weights at chosen noise levels, straight lines between them in log σ; σ is "
+                         "the noise-to-signal ratio on every model (σ_flow/(1 − σ_flow) for flow models)."),
             inputs=[
                 io.String.Input(
                     "sigmas",
@@ -171,7 +176,8 @@ class AutoguidanceScheduleLimit(_ScheduleNode):
             node_id=cls.NODE_ID,
             display_name=cls.DISPLAY,
             category=CATEGORY,
-            description="Restrict any schedule to σ in (sigma_lo, sigma_hi]; w = 1 and no guide pass elsewhere.",
+            description=("Restrict any schedule to σ in (sigma_lo, sigma_hi]; w = 1 and no guide pass elsewhere. "
+                         "σ is the noise-to-signal ratio on every model (σ_flow/(1 − σ_flow) for flow models)."),
             inputs=[
                 ScheduleType.Input("schedule", tooltip="The schedule to restrict."),
                 _sigma("sigma_lo", 0.28, LO_TIP),
