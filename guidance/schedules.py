@@ -191,9 +191,13 @@ class Ramp:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "w_start": self.w_start, "w_end": self.w_end,
-            "sigma_start": self.sigma_start, "sigma_end": self.sigma_end,
-            "space": self.space, "shape": self.shape,
+            "kind": self.kind,
+            "w_start": self.w_start,
+            "w_end": self.w_end,
+            "sigma_start": self.sigma_start,
+            "sigma_end": self.sigma_end,
+            "space": self.space,
+            "shape": self.shape,
         }
 
 

@@ -32,8 +32,17 @@ import torch
 from comfy_api.latest import ComfyExtension, io
 
 __all__ = [
-    "CFGGuider", "ComfyExtension", "conds", "folder_paths", "io", "latent_formats", "model_base",
-    "model_management", "model_patcher", "model_sampling", "supported_models_base",
+    "CFGGuider",
+    "ComfyExtension",
+    "conds",
+    "folder_paths",
+    "io",
+    "latent_formats",
+    "model_base",
+    "model_management",
+    "model_patcher",
+    "model_sampling",
+    "supported_models_base",
 ]
 
 # ----------------------------------------------------------------------------
@@ -47,16 +56,28 @@ CFGGuider = samplers.CFGGuider
 # Sampling internals.
 
 
-def sampling_function(model: Any, x: torch.Tensor, sigma: torch.Tensor, uncond: Any, cond: Any, cond_scale: float,
-                      model_options: dict, seed: Any) -> torch.Tensor:
+def sampling_function(
+    model: Any,
+    x: torch.Tensor,
+    sigma: torch.Tensor,
+    uncond: Any,
+    cond: Any,
+    cond_scale: float,
+    model_options: dict,
+    seed: Any,
+) -> torch.Tensor:
     """ComfyUI's CFG step: cond/uncond batch, pre-CFG hooks, ``cfg_function``, post-CFG hooks.
 
     ``comfy.samplers.sampling_function`` (0.3.64, 0.33.0: same signature and order of hooks).
     """
-    return samplers.sampling_function(model, x, sigma, uncond, cond, cond_scale, model_options=model_options, seed=seed)
+    return samplers.sampling_function(
+        model, x, sigma, uncond, cond, cond_scale, model_options=model_options, seed=seed
+    )
 
 
-def calc_cond_batch(model: Any, cond_lists: list, x: torch.Tensor, sigma: torch.Tensor, options: dict) -> list:
+def calc_cond_batch(
+    model: Any, cond_lists: list, x: torch.Tensor, sigma: torch.Tensor, options: dict
+) -> list:
     """One denoised prediction per cond list (``None`` list → zeros), batched.
 
     ``comfy.samplers.calc_cond_batch`` (0.3.64, 0.33.0).
@@ -64,8 +85,16 @@ def calc_cond_batch(model: Any, cond_lists: list, x: torch.Tensor, sigma: torch.
     return samplers.calc_cond_batch(model, cond_lists, x, sigma, options)
 
 
-def process_conds(model: Any, noise: torch.Tensor, cond_dict: dict, device: Any, latent_image: Any, denoise_mask: Any,
-                  seed: Any, **kwargs: Any) -> dict:
+def process_conds(
+    model: Any,
+    noise: torch.Tensor,
+    cond_dict: dict,
+    device: Any,
+    latent_image: Any,
+    denoise_mask: Any,
+    seed: Any,
+    **kwargs: Any,
+) -> dict:
     """Conds made model-ready (areas, ``extra_conds``) for one model; ``kwargs`` as the guider got them.
 
     ``comfy.samplers.process_conds`` (0.3.64; 0.33.0 adds ``latent_shapes``, forwarded when given).
@@ -74,7 +103,7 @@ def process_conds(model: Any, noise: torch.Tensor, cond_dict: dict, device: Any,
 
 
 def convert_cond(cond: list) -> list:
-    """CONDITIONING → ComfyUI's internal cond dicts. ``comfy.sampler_helpers.convert_cond`` (0.3.64, 0.33.0)."""
+    """CONDITIONING → ComfyUI's cond dicts: ``comfy.sampler_helpers.convert_cond`` (0.3.64, 0.33.0)."""
     return sampler_helpers.convert_cond(cond)
 
 
@@ -89,7 +118,9 @@ def guide_model_options(guide: Any, sigmas: torch.Tensor | None) -> dict:
     if sigmas is not None:
         transformer["sample_sigmas"] = sigmas
     for name in ("wrappers", "callbacks"):
-        patcher_extension.merge_nested_dicts(transformer.setdefault(name, {}), getattr(guide, name), copy_dict1=False)
+        patcher_extension.merge_nested_dicts(
+            transformer.setdefault(name, {}), getattr(guide, name), copy_dict1=False
+        )
     return options
 
 
@@ -195,7 +226,9 @@ def send_to_front_end(event: str, data: dict) -> None:
 
 
 @contextlib.contextmanager
-def loaded_for_sampling(patcher: Any, noise_shape: Any, cond_dict: dict, options: dict) -> Iterator[tuple[Any, dict]]:
+def loaded_for_sampling(
+    patcher: Any, noise_shape: Any, cond_dict: dict, options: dict
+) -> Iterator[tuple[Any, dict]]:
     """Load ``patcher`` and its additional models as a sampler would, yield (``BaseModel``, conds), clean up.
 
     ``sampler_helpers.prepare_sampling`` (one ``load_models_gpu`` call with the memory estimate;

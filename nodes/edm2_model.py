@@ -28,8 +28,11 @@ from ._api import (
 )
 
 LABELS_KEY = "edm2_labels"
-SAMPLING = {"sigma_min": edm2_sampling.SIGMA_MIN, "sigma_max": edm2_sampling.SIGMA_MAX,
-            "sigma_data": edm2_sampling.SIGMA_DATA}
+SAMPLING = {
+    "sigma_min": edm2_sampling.SIGMA_MIN,
+    "sigma_max": edm2_sampling.SIGMA_MAX,
+    "sigma_data": edm2_sampling.SIGMA_DATA,
+}
 
 
 class EDM2Latent(latent_formats.LatentFormat):
@@ -89,7 +92,9 @@ class EDM2UNet(torch.nn.Module):
     def forward(self, x: torch.Tensor, timesteps: torch.Tensor, y: torch.Tensor | None = None, **_: Any):
         labels = None  # noise and label embeddings run in float32, as in the official network
         if self.net.label_dim:
-            labels = y.float() if y is not None else torch.zeros(x.shape[0], self.net.label_dim, device=x.device)
+            labels = (
+                y.float() if y is not None else torch.zeros(x.shape[0], self.net.label_dim, device=x.device)
+            )
         return self.net.unet(x.to(self.dtype), timesteps.float(), labels)  # [B, C, H, W]
 
 
@@ -97,8 +102,9 @@ class EDMNoiseScaling(model_sampling.EDM):
     """EDM's x_σ = x0 + σ·n at every σ, the first step included (EDM2's ``edm_sampler`` starts from
     σ_max·n); ComfyUI's EPS family starts a full denoise from n·√(1 + σ_max²) instead."""
 
-    def noise_scaling(self, sigma: torch.Tensor, noise: torch.Tensor, latent_image: torch.Tensor,
-                      max_denoise: bool = False) -> torch.Tensor:
+    def noise_scaling(
+        self, sigma: torch.Tensor, noise: torch.Tensor, latent_image: torch.Tensor, max_denoise: bool = False
+    ) -> torch.Tensor:
         return latent_image + noise * sigma.reshape(sigma.shape[:1] + (1,) * (noise.ndim - 1))
 
 
@@ -128,10 +134,14 @@ class EDM2Model(model_base.BaseModel):
         for _, meta in conditioning:
             labels = meta.get(LABELS_KEY)
             if labels is None:
-                return ("EDM2 models take a class, not text. Use 'EDM2 Class Conditioning' instead of a text "
-                        "encoder (CLIP Text Encode) for this input.")
+                return (
+                    "EDM2 models take a class, not text. Use 'EDM2 Class Conditioning' instead of a text "
+                    "encoder (CLIP Text Encode) for this input."
+                )
             if self.label_dim and labels.shape[-1] != self.label_dim:
-                return f"class vector has {labels.shape[-1]} entries but the model has {self.label_dim} classes"
+                return (
+                    f"class vector has {labels.shape[-1]} entries but the model has {self.label_dim} classes"
+                )
         return None
 
 
@@ -139,4 +149,6 @@ def edm2_patcher(net: torch.nn.Module, pixel_space: bool) -> Any:
     """Wrap one EDM2 network in a ComfyUI ``ModelPatcher`` managed by its model management."""
     offload = model_management.unet_offload_device()
     model = EDM2Model(net, pixel_space, device=offload)
-    return model_patcher.ModelPatcher(model, load_device=model_management.get_torch_device(), offload_device=offload)
+    return model_patcher.ModelPatcher(
+        model, load_device=model_management.get_torch_device(), offload_device=offload
+    )

@@ -24,14 +24,26 @@ from . import _api
 from .noise_scale import schedule_sigma
 
 
-def process_guide_conds(guide: Any, cond_list: list[dict], noise: torch.Tensor, device: Any,
-                        latent_image: torch.Tensor | None, denoise_mask: Any, seed: Any, **kwargs: Any) -> list[dict]:
+def process_guide_conds(
+    guide: Any,
+    cond_list: list[dict],
+    noise: torch.Tensor,
+    device: Any,
+    latent_image: torch.Tensor | None,
+    denoise_mask: Any,
+    seed: Any,
+    **kwargs: Any,
+) -> list[dict]:
     """Process ``cond_list`` against the guide's own model (areas, extra conds such as SDXL's adm)."""
     fresh = {"positive": [c.copy() for c in cond_list]}
-    return _api.process_conds(guide.model, noise, fresh, device, latent_image, denoise_mask, seed, **kwargs)["positive"]
+    return _api.process_conds(guide.model, noise, fresh, device, latent_image, denoise_mask, seed, **kwargs)[
+        "positive"
+    ]
 
 
-def evaluate_guide(guide: Any, cond_list: list[dict], x: torch.Tensor, sigma: torch.Tensor, options: dict) -> torch.Tensor:
+def evaluate_guide(
+    guide: Any, cond_list: list[dict], x: torch.Tensor, sigma: torch.Tensor, options: dict
+) -> torch.Tensor:
     """D0(x; σ) for the whole batch, with the guide as its model's current patcher."""
     with _api.current_patcher(guide):
         return _api.calc_cond_batch(guide.model, [cond_list], x, sigma, options)[0]

@@ -39,13 +39,27 @@ class AutoguidanceCFGGuider(CFGGuider):
         """Guide evaluations in the last run (read by tests and benchmarks)."""
         return self.term.calls
 
-    def set_conds(self, positive: list, negative: list | None = None, guide_positive: list | None = None) -> None:
+    def set_conds(
+        self, positive: list, negative: list | None = None, guide_positive: list | None = None
+    ) -> None:
         conds = {"positive": positive} if negative is None else {"positive": positive, "negative": negative}
         self.inner_set_conds(conds)
         self.guide_original_conds = _api.convert_cond(guide_positive if guide_positive else positive)
 
-    def inner_sample(self, noise, latent_image, device, sampler, sigmas, denoise_mask, callback, disable_pbar, seed,
-                     *args: Any, **kwargs: Any):
+    def inner_sample(
+        self,
+        noise,
+        latent_image,
+        device,
+        sampler,
+        sigmas,
+        denoise_mask,
+        callback,
+        disable_pbar,
+        seed,
+        *args: Any,
+        **kwargs: Any,
+    ):
         """Process the guide's conds against its own model, then ComfyUI's ``inner_sample``.
 
         Extra arguments (``latent_shapes`` since ComfyUI 0.3.67) are forwarded untouched.
@@ -54,14 +68,40 @@ class AutoguidanceCFGGuider(CFGGuider):
             self.guide, self.guide_original_conds, noise, device, latent_image, denoise_mask, seed, **kwargs
         )
         self.term.calls = 0
-        return super().inner_sample(noise, latent_image, device, sampler, sigmas, denoise_mask, callback,
-                                    disable_pbar, seed, *args, **kwargs)
+        return super().inner_sample(
+            noise,
+            latent_image,
+            device,
+            sampler,
+            sigmas,
+            denoise_mask,
+            callback,
+            disable_pbar,
+            seed,
+            *args,
+            **kwargs,
+        )
 
-    def predict_noise(self, x: torch.Tensor, timestep: torch.Tensor, model_options: dict = {}, seed=None,  # noqa: B006 (ComfyUI's signature)
-                      *args: Any, **kwargs: Any) -> torch.Tensor:
+    def predict_noise(
+        self,
+        x: torch.Tensor,
+        timestep: torch.Tensor,
+        model_options: dict = {},  # noqa: B006 (ComfyUI's signature)
+        seed=None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> torch.Tensor:
         cfg = step_weight(self.cfg_schedule, self.inner_model, timestep)  # [B], equal across the batch
-        return _api.sampling_function(self.inner_model, x, timestep, self.conds.get("negative"),
-                                      self.conds.get("positive"), float(cfg.reshape(-1)[0]), model_options, seed)
+        return _api.sampling_function(
+            self.inner_model,
+            x,
+            timestep,
+            self.conds.get("negative"),
+            self.conds.get("positive"),
+            float(cfg.reshape(-1)[0]),
+            model_options,
+            seed,
+        )
 
 
 def check_cfg_needs_negative(cfg: float, negative: Any, cfg_schedule: Schedule | None) -> None:
@@ -70,7 +110,8 @@ def check_cfg_needs_negative(cfg: float, negative: Any, cfg_schedule: Schedule |
         what = "a cfg_schedule is connected" if cfg_schedule is not None else f"cfg is {cfg:g}"
         raise ValueError(
             f"{GUIDER_NAME}: {what} but 'negative' is not connected, so there is no CFG term to apply. "
-            "Connect a negative conditioning (an empty prompt works), or set cfg to 1 and disconnect cfg_schedule."
+            "Connect a negative conditioning (an empty prompt works), "
+            "or set cfg to 1 and disconnect cfg_schedule."
         )
 
 
@@ -83,24 +124,40 @@ def cfg_schedule_for(cfg: float, cfg_schedule: Schedule | None) -> Schedule:
 # The node.
 
 GUIDER_NAME = "Autoguidance Guider"
-MIX_TIP = ("For text-to-image the paper mixes both: pick a total weight w and a share α, then "
-           "w_cfg = (1 − α)(w − 1) + 1 and w_ag = α(w − 1) + 1.")
+MIX_TIP = (
+    "For text-to-image the paper mixes both: pick a total weight w and a share α, then "
+    "w_cfg = (1 − α)(w − 1) + 1 and w_ag = α(w − 1) + 1."
+)
 
 
 def model_inputs() -> list:
     """The main/guide model sockets, shared with the model-patch node."""
     return [
         io.Model.Input("model", tooltip="The main model: the good one whose pictures you want."),
-        io.Model.Input("guide_model", tooltip=(
-            "The guide: a weaker version of the same model family (same latent space), e.g. one size "
-            "smaller and trained ~1/16 as long, or the same checkpoint without your LoRA.")),
+        io.Model.Input(
+            "guide_model",
+            tooltip=(
+                "The guide: a weaker version of the same model family (same latent space), e.g. one size "
+                "smaller and trained ~1/16 as long, or the same checkpoint without your LoRA."
+            ),
+        ),
     ]
 
 
 def w_input() -> io.Float.Input:
-    return io.Float.Input("w", default=2.0, min=0.0, max=30.0, step=0.05, round=0.001, tooltip=(
-        "Autoguidance weight: 1 = off (the guide is never run); the paper's best is about 2. Higher pushes "
-        "away from the guide's mistakes: cleaner, more typical pictures, less variety. " + MIX_TIP))
+    return io.Float.Input(
+        "w",
+        default=2.0,
+        min=0.0,
+        max=30.0,
+        step=0.05,
+        round=0.001,
+        tooltip=(
+            "Autoguidance weight: 1 = off (the guide is never run); the paper's best is about 2. "
+            "Higher pushes away from the guide's mistakes: cleaner, more typical pictures, less variety. "
+            + MIX_TIP
+        ),
+    )
 
 
 def schedule_input(name: str, what: str) -> Any:
@@ -111,36 +168,79 @@ class AutoguidanceGuider(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="AutoguidanceGuider", display_name=GUIDER_NAME, category="sampling/custom_sampling/guiders",
-            description=("Autoguidance (Karras et al. 2024): guide the main model with a weaker version of itself, "
-                         "optionally together with CFG. Plug into SamplerCustomAdvanced."),
+            node_id="AutoguidanceGuider",
+            display_name=GUIDER_NAME,
+            category="sampling/custom_sampling/guiders",
+            description=(
+                "Autoguidance (Karras et al. 2024): guide the main model with a weaker version of itself, "
+                "optionally together with CFG. Plug into SamplerCustomAdvanced."
+            ),
             inputs=[
                 *model_inputs(),
                 io.Conditioning.Input("positive", tooltip="What you want (the prompt or class)."),
-                io.Conditioning.Input("negative", optional=True, tooltip=(
-                    "Optional: enables the CFG term (what to steer away from). Leave empty for pure autoguidance.")),
-                io.Conditioning.Input("guide_positive", optional=True, tooltip=(
-                    "Optional: the guide's own conditioning, for a guide that needs a different text encoding. "
-                    "Default: the same 'positive'.")),
+                io.Conditioning.Input(
+                    "negative",
+                    optional=True,
+                    tooltip=(
+                        "Optional: enables the CFG term (what to steer away from). "
+                        "Leave empty for pure autoguidance."
+                    ),
+                ),
+                io.Conditioning.Input(
+                    "guide_positive",
+                    optional=True,
+                    tooltip=(
+                        "Optional: the guide's own conditioning, for a guide that needs a different "
+                        "text encoding. Default: the same 'positive'."
+                    ),
+                ),
                 w_input(),
-                io.Float.Input("cfg", default=1.0, min=0.0, max=100.0, step=0.1, round=0.01, tooltip=(
-                    "CFG weight with the negative prompt: 1 = off; any other value needs 'negative' connected. "
-                    "Typical 3-8 for SD1.5/SDXL. " + MIX_TIP)),
-                schedule_input("schedule", "Optional w(σ) for the autoguidance term; replaces 'w' when connected. "
-                               "The paper found a constant w best: an interval reduced autoguidance's benefit."),
-                schedule_input("cfg_schedule", "Optional w(σ) for the CFG term; replaces 'cfg' when connected. "
-                               "An interval such as (0.28, 5.42] is what helps CFG most."),
+                io.Float.Input(
+                    "cfg",
+                    default=1.0,
+                    min=0.0,
+                    max=100.0,
+                    step=0.1,
+                    round=0.01,
+                    tooltip=(
+                        "CFG weight with the negative prompt: 1 = off; any other value needs "
+                        "'negative' connected. Typical 3-8 for SD1.5/SDXL. " + MIX_TIP
+                    ),
+                ),
+                schedule_input(
+                    "schedule",
+                    "Optional w(σ) for the autoguidance term; replaces 'w' when connected. "
+                    "The paper found a constant w best: an interval reduced autoguidance's benefit.",
+                ),
+                schedule_input(
+                    "cfg_schedule",
+                    "Optional w(σ) for the CFG term; replaces 'cfg' when connected. "
+                    "An interval such as (0.28, 5.42] is what helps CFG most.",
+                ),
             ],
             outputs=[io.Guider.Output()],
         )
 
     @classmethod
-    def execute(cls, model, guide_model, positive, w, cfg, negative=None, guide_positive=None, schedule=None,
-                cfg_schedule=None) -> io.NodeOutput:
+    def execute(
+        cls,
+        model,
+        guide_model,
+        positive,
+        w,
+        cfg,
+        negative=None,
+        guide_positive=None,
+        schedule=None,
+        cfg_schedule=None,
+    ) -> io.NodeOutput:
         check_pair(GUIDER_NAME, model, guide_model)
         check_cfg_needs_negative(cfg, negative, cfg_schedule)
-        for socket, cond, target in (("positive", positive, model), ("negative", negative, model),
-                                     ("guide_positive", guide_positive, guide_model)):
+        for socket, cond, target in (
+            ("positive", positive, model),
+            ("negative", negative, model),
+            ("guide_positive", guide_positive, guide_model),
+        ):
             check_conditioning(GUIDER_NAME, socket, target, cond)
         guide = separate_guide(GUIDER_NAME, model, guide_model)
         ag = schedule if schedule is not None else Constant(w)

@@ -30,11 +30,18 @@ class AutoguidanceModelPatch(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="AutoguidanceModelPatch", display_name=PATCH_NAME, category="sampling/autoguidance",
-            description=("Adds autoguidance to a MODEL for the plain KSampler (and detailers). The KSampler's cfg "
-                         "and negative prompt keep working as the CFG term: together they are the paper's hybrid."),
-            inputs=[*model_inputs(), w_input(),
-                    schedule_input("schedule", "Optional w(σ) for autoguidance; replaces 'w' when connected.")],
+            node_id="AutoguidanceModelPatch",
+            display_name=PATCH_NAME,
+            category="sampling/autoguidance",
+            description=(
+                "Adds autoguidance to a MODEL for the plain KSampler (and detailers). The KSampler's cfg "
+                "and negative prompt keep working as the CFG term: together they are the paper's hybrid."
+            ),
+            inputs=[
+                *model_inputs(),
+                w_input(),
+                schedule_input("schedule", "Optional w(σ) for autoguidance; replaces 'w' when connected."),
+            ],
             outputs=[io.Model.Output()],
         )
 

@@ -41,6 +41,7 @@ def separate_guide(node: str, main: Any, guide: Any) -> Any:
     log.info(
         "%s: main and guide share one checkpoint; gave the guide its own copy of the weights "
         "(%.1f MiB) so nothing is re-patched between the two passes",
-        node, size / 2**20,
+        node,
+        size / 2**20,
     )
     return own

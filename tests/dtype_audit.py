@@ -28,6 +28,10 @@ class Float64Audit(TorchDispatchMode):
         self.ops += 1
         for t in tree_flatten(out)[0]:
             off_cpu = isinstance(t, torch.Tensor) and t.device.type != "cpu"
-            if isinstance(t, torch.Tensor) and t.dtype == torch.float64 and (off_cpu or not self.off_cpu_only):
+            if (
+                isinstance(t, torch.Tensor)
+                and t.dtype == torch.float64
+                and (off_cpu or not self.off_cpu_only)
+            ):
                 self.found.append((str(func), t.device.type))
         return out

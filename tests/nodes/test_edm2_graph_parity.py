@@ -61,15 +61,28 @@ def sample_graph(w: float) -> tuple[torch.Tensor, torch.Tensor]:
 
     (main,) = run_node(AutoguidanceEDM2Loader, checkpoint=f"{MAIN}.safetensors", weight_dtype="float32")
     (guide,) = run_node(AutoguidanceEDM2Loader, checkpoint=f"{GUIDE}.safetensors", weight_dtype="float32")
-    (positive,) = run_node(AutoguidanceEDM2ClassConditioning, class_name=BY_INDEX, class_index=3, label_dim=10,
-                           second_class_index=-1, mix=0.0, unconditional=False)
+    (positive,) = run_node(
+        AutoguidanceEDM2ClassConditioning,
+        class_name=BY_INDEX,
+        class_index=3,
+        label_dim=10,
+        second_class_index=-1,
+        mix=0.0,
+        unconditional=False,
+    )
     (guider,) = run_node(AutoguidanceGuider, model=main, guide_model=guide, positive=positive, w=w, cfg=1.0)
     (noise,) = run_node(custom.RandomNoise, noise_seed=1234)
     (sampler,) = run_node(custom.KSamplerSelect, sampler_name="heun")
     (sigmas,) = run_node(custom.KarrasScheduler, steps=8, sigma_max=80.0, sigma_min=0.002, rho=7.0)
     (latent,) = run_node(AutoguidanceEDM2EmptyLatent, channels=4, size=16, batch_size=2)
-    output, _ = run_node(custom.SamplerCustomAdvanced, noise=noise, guider=guider, sampler=sampler, sigmas=sigmas,
-                         latent_image=latent)
+    output, _ = run_node(
+        custom.SamplerCustomAdvanced,
+        noise=noise,
+        guider=guider,
+        sampler=sampler,
+        sigmas=sigmas,
+        latent_image=latent,
+    )
     drawn = noise.generate_noise(latent)
     return drawn, latents.raw_to_normalized(output["samples"])  # the LATENT holds raw VAE latents
 

@@ -37,8 +37,16 @@ def sigmas_for(model, steps=6, scheduler="karras"):
 def make_guider(main, guide, positive, negative=None, w=2.0, cfg=1.0, schedule=None, cfg_schedule=None):
     from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
 
-    return AutoguidanceGuider.execute(model=main, guide_model=guide, positive=positive, negative=negative, w=w,
-                                      cfg=cfg, schedule=schedule, cfg_schedule=cfg_schedule).result[0]
+    return AutoguidanceGuider.execute(
+        model=main,
+        guide_model=guide,
+        positive=positive,
+        negative=negative,
+        w=w,
+        cfg=cfg,
+        schedule=schedule,
+        cfg_schedule=cfg_schedule,
+    ).result[0]
 
 
 def test_each_step_is_the_combination_of_separate_predictions(pair):
@@ -114,12 +122,19 @@ def test_model_patch_on_plain_ksampler_equals_guider(comfy, pair):
     patched = AutoguidanceModelPatch.execute(model=main, guide_model=guide, w=2.0).result[0]
     noise = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(5))
     latent = torch.zeros_like(noise)
-    via_ksampler = comfy.sample.sample(patched, noise, 6, 4.0, "heun", "karras", positive, negative, latent,
-                                       seed=5, disable_pbar=True)
-    via_guider = run_guider(make_guider(main, guide, positive, negative, w=2.0, cfg=4.0), sigmas_for(main), seed=5)
+    via_ksampler = comfy.sample.sample(
+        patched, noise, 6, 4.0, "heun", "karras", positive, negative, latent, seed=5, disable_pbar=True
+    )
+    via_guider = run_guider(
+        make_guider(main, guide, positive, negative, w=2.0, cfg=4.0), sigmas_for(main), seed=5
+    )
     assert_close(via_ksampler, via_guider, rtol=1e-5, atol=1e-5)  # one seam: same step by construction
-    assert not torch.allclose(via_guider, comfy.sample.sample(main, noise, 6, 4.0, "heun", "karras", positive,
-                                                              negative, latent, seed=5, disable_pbar=True))
+    assert not torch.allclose(
+        via_guider,
+        comfy.sample.sample(
+            main, noise, 6, 4.0, "heun", "karras", positive, negative, latent, seed=5, disable_pbar=True
+        ),
+    )
 
 
 def test_guide_is_loaded_by_comfy_model_management(comfy, pair):
@@ -147,7 +162,8 @@ def test_guide_is_loaded_by_comfy_model_management(comfy, pair):
 
 def test_cfg_rescale_on_main_guider_and_patch_agree_with_a_hand_computed_step(comfy, pair):
     """One seam: with RescaleCFG on the main model both nodes add Δ = (w − 1)(D1(c) − D0(c)) to the
-    conditional and unconditional predictions, then ComfyUI's cfg_function rescales; same step, same picture."""
+    conditional and unconditional predictions, then ComfyUI's cfg_function rescales: same step,
+    same picture."""
     from comfy_extras.nodes_model_advanced import RescaleCFG
 
     from comfyui_autoguidance.nodes.model_patch import AutoguidanceModelPatch
@@ -163,8 +179,19 @@ def test_cfg_rescale_on_main_guider_and_patch_agree_with_a_hand_computed_step(co
     assert not torch.allclose(a, b)
     patched = AutoguidanceModelPatch.execute(model=rescaled, guide_model=guide, w=2.0).result[0]
     noise = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0))
-    via_patch = comfy.sample.sample(patched, noise, 3, 4.0, "heun", "karras", positive, negative,
-                                    torch.zeros_like(noise), seed=0, disable_pbar=True)
+    via_patch = comfy.sample.sample(
+        patched,
+        noise,
+        3,
+        4.0,
+        "heun",
+        "karras",
+        positive,
+        negative,
+        torch.zeros_like(noise),
+        seed=0,
+        disable_pbar=True,
+    )
     assert_close(via_patch, b, rtol=1e-5, atol=1e-5)
     x, sigma, out = steps[0]
     with torch.no_grad():
@@ -174,8 +201,82 @@ def test_cfg_rescale_on_main_guider_and_patch_agree_with_a_hand_computed_step(co
         delta = (2.0 - 1) * (d_c - d_g)
         c, u = d_c + delta, d_u + delta  # both predictions shifted before the CFG function
         fn = rescaled.model_options["sampler_cfg_function"]
-        expected = x - fn({"cond": x - c, "uncond": x - u, "cond_scale": 4.0, "sigma": sigma, "input": x,
-                           "cond_denoised": c, "uncond_denoised": u, "model": main.model, "model_options": {}})
+        expected = x - fn(
+            {
+                "cond": x - c,
+                "uncond": x - u,
+                "cond_scale": 4.0,
+                "sigma": sigma,
+                "input": x,
+                "cond_denoised": c,
+                "uncond_denoised": u,
+                "model": main.model,
+                "model_options": {},
+            }
+        )
     # The step runs cond and uncond through the UNet as one batch, the reference one by one: float32
     # convolution order differs by ~1e-5, which the rescale's std ratio carries along.
     assert_close(out, expected, rtol=1e-5, atol=3e-5)
+
+
+@pytest.mark.parametrize("settings", [{"cfg": 5.0}, {"cfg": 1.0, "cfg_schedule": "interval"}])
+def test_cfg_term_without_negative_is_refused_before_sampling(comfy, pair, settings):
+    """cfg ≠ 1 (or a cfg_schedule) with no 'negative' used to drop the CFG term silently."""
+    import comfy.model_management as mm
+
+    from comfyui_autoguidance.guidance import Constant, Interval
+
+    main, guide = pair
+    if "cfg_schedule" in settings:
+        settings = {**settings, "cfg_schedule": Interval(Constant(5.0), 0.28, 5.42)}
+    loads = []
+    original = mm.load_models_gpu
+    mm.load_models_gpu = lambda *a, **k: loads.append(a) or original(*a, **k)
+    try:
+        with pytest.raises(ValueError, match=r"Autoguidance Guider: .* but 'negative' is not connected"):
+            make_guider(main, guide, text_cond(10), negative=None, w=2.0, **settings)
+    finally:
+        mm.load_models_gpu = original
+    assert loads == []  # nothing loaded, nothing sampled
+
+
+def test_same_checkpoint_guide_is_one_extra_copy_and_never_repatched(comfy, pair):
+    """main = base + patch, guide = base: the guide gets one copy of the clean weights up front, and
+    no weight is patched or unpatched between the main and the guide passes (the count does not grow
+    with the number of steps)."""
+    import comfy.model_patcher as mp
+
+    main, _ = pair
+    key = "diffusion_model.out.2.weight"
+    lora_main = main.clone()
+    lora_main.add_patches({key: (torch.randn_like(main.model.state_dict()[key]) * 0.5,)}, strength_patch=1.0)
+    guider = make_guider(lora_main, main, text_cond(10), w=2.0)
+    own, shared = guider.guide.model, main.model
+    assert own is not shared
+    own_storage = {p.untyped_storage().data_ptr() for p in own.parameters()}
+    assert own_storage.isdisjoint({p.untyped_storage().data_ptr() for p in shared.parameters()})
+    assert sum(p.numel() for p in own.parameters()) == sum(p.numel() for p in shared.parameters())
+
+    counts = {}
+    originals = {name: getattr(mp.ModelPatcher, name) for name in ("patch_weight_to_device", "unpatch_model")}
+
+    def counting(name):
+        def spy(self, *args, **kwargs):
+            counts[name] = counts.get(name, 0) + 1
+            return originals[name](self, *args, **kwargs)
+
+        return spy
+
+    per_run = []
+    try:
+        for name in originals:
+            setattr(mp.ModelPatcher, name, counting(name))
+        for steps in (2, 6):
+            comfy.model_management.unload_all_models()  # each run loads (and patches) from scratch
+            counts.clear()
+            run_guider(guider, sigmas_for(main, steps=steps))
+            per_run.append(dict(counts))
+    finally:
+        for name, fn in originals.items():
+            setattr(mp.ModelPatcher, name, fn)
+    assert per_run[0] == per_run[1] and per_run[0]  # 3 vs 11 evaluations, the same patch work: none per pass

@@ -62,8 +62,16 @@ def test_guider_step_creates_no_float64(pair, kind):
 
     main, guide = pair
     schedule = schedules()[kind]
-    guider = AutoguidanceGuider.execute(model=main, guide_model=guide, positive=text_cond(1), negative=text_cond(2),
-                                        w=2.0, cfg=3.0, schedule=schedule, cfg_schedule=schedule).result[0]
+    guider = AutoguidanceGuider.execute(
+        model=main,
+        guide_model=guide,
+        positive=text_cond(1),
+        negative=text_cond(2),
+        w=2.0,
+        cfg=3.0,
+        schedule=schedule,
+        cfg_schedule=schedule,
+    ).result[0]
     audits: list = []
     guider.predict_noise = audited(guider.predict_noise, audits)
     out = run_guider(guider, sigmas(main))
@@ -78,13 +86,26 @@ def test_patch_pre_cfg_hook_creates_no_float64(pair, kind):
     from comfyui_autoguidance.nodes.model_patch import AutoguidanceModelPatch
 
     main, guide = pair
-    patched = AutoguidanceModelPatch.execute(model=main, guide_model=guide, w=2.0, schedule=schedules()[kind]).result[0]
+    patched = AutoguidanceModelPatch.execute(
+        model=main, guide_model=guide, w=2.0, schedule=schedules()[kind]
+    ).result[0]
     hooks = patched.model_options["sampler_pre_cfg_function"]
     audits: list = []
     hooks[-1] = audited(hooks[-1], audits)
     noise = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0))
-    out = comfy.sample.sample(patched, noise, 3, 4.0, "heun", "karras", text_cond(1), text_cond(2),
-                              torch.zeros_like(noise), seed=0, disable_pbar=True)
+    out = comfy.sample.sample(
+        patched,
+        noise,
+        3,
+        4.0,
+        "heun",
+        "karras",
+        text_cond(1),
+        text_cond(2),
+        torch.zeros_like(noise),
+        seed=0,
+        disable_pbar=True,
+    )
     assert torch.isfinite(out).all() and len(audits) == 5
     assert [a.found for a in audits if a.found] == []
 
@@ -101,8 +122,9 @@ def test_mixed_precision_edm2_pair_samples_finite_in_the_main_dtype():
     for main_dtype, guide_dtype in ((torch.float32, torch.bfloat16), (torch.bfloat16, torch.float32)):
         main_net, guide_net = tiny_net(1, 32).to(main_dtype), tiny_net(2, 16).to(guide_dtype)
         main, guide = edm2_patcher(main_net, False), edm2_patcher(guide_net, False)
-        guider = AutoguidanceGuider.execute(model=main, guide_model=guide, positive=class_cond(4), w=2.0,
-                                            cfg=1.0).result[0]
+        guider = AutoguidanceGuider.execute(
+            model=main, guide_model=guide, positive=class_cond(4), w=2.0, cfg=1.0
+        ).result[0]
         steps = record_steps(guider)
         out = run_guider(guider, sigmas(main, steps=3))
         assert out.dtype == torch.float32 and torch.isfinite(out).all()
