@@ -1,8 +1,8 @@
 """``python -m comfyui_autoguidance demo``: autoguidance vs CFG vs no guidance on the bundled digits.
 
-The bundled trio (``edm2/assets``, trained by ``research/train_digits.py`` in the repository) is sampled with the
-official EDM2 sampler (32 Heun steps, σ ∈ [0.002, 80], ρ = 7) from the *same* noise for each
-method:
+The bundled trio (``edm2/assets``, trained by ``research/train_digits.py`` in the repository)
+is sampled with the official EDM2 sampler (32 Heun steps, σ ∈ [0.002, 80], ρ = 7) from the
+*same* noise for each method:
 
 - no guidance:  D1(x; σ, c)                                  (w = 1)
 - CFG:          w·D1(x; σ, c) + (1 − w)·D_uncond(x; σ)        guide = the unconditional model
@@ -51,8 +51,11 @@ class Method:
 
 
 def methods(w_cfg: float = DEFAULT_W_CFG, w_ag: float = DEFAULT_W_AG) -> list[Method]:
-    return [Method("no guidance", None, 1.0), Method(f"CFG w={w_cfg:g}", "uncond", w_cfg),
-            Method(f"autoguidance w={w_ag:g}", "guide", w_ag)]
+    return [
+        Method("no guidance", None, 1.0),
+        Method(f"CFG w={w_cfg:g}", "uncond", w_cfg),
+        Method(f"autoguidance w={w_ag:g}", "guide", w_ag),
+    ]
 
 
 def load_trio(folder: Path = ASSETS) -> dict[str, EDM2]:
@@ -69,13 +72,21 @@ def load_trio(folder: Path = ASSETS) -> dict[str, EDM2]:
     return trio
 
 
-def generate(trio: dict[str, EDM2], method: Method, classes: Tensor, seeds: Tensor,
-             num_steps: int = 32, batch: int = 500) -> Tensor:
+def generate(
+    trio: dict[str, EDM2],
+    method: Method,
+    classes: Tensor,
+    seeds: Tensor,
+    num_steps: int = 32,
+    batch: int = 500,
+) -> Tensor:
     """Samples [N, 1, 16, 16] in [−1, 1]: sample i is class ``classes[i]`` from noise seeded ``seeds[i]``."""
     out = []
     for start in range(0, len(classes), batch):
-        c, s = classes[start:start + batch], seeds[start:start + batch]
-        noise = torch.stack([torch.randn(1, 16, 16, generator=torch.Generator().manual_seed(int(k))) for k in s])
+        c, s = classes[start : start + batch], seeds[start : start + batch]
+        noise = torch.stack(
+            [torch.randn(1, 16, 16, generator=torch.Generator().manual_seed(int(k))) for k in s]
+        )
         labels = F.one_hot(c, NUM_CLASSES).float()
         guide = trio[method.guide] if method.guide else None
         x = sample(trio["main"], noise, labels, guide=guide, guidance=method.w, num_steps=num_steps)
@@ -83,14 +94,20 @@ def generate(trio: dict[str, EDM2], method: Method, classes: Tensor, seeds: Tens
     return torch.cat(out)
 
 
-def measure(images: Tensor, classes: Tensor, classifier: DigitsClassifier, real_features: Tensor) -> dict[str, float]:
+def measure(
+    images: Tensor, classes: Tensor, classifier: DigitsClassifier, real_features: Tensor
+) -> dict[str, float]:
     """Classifier accuracy, FD to the real digits' features, precision and recall."""
     with torch.no_grad():
         feats = classifier.features(images)
         accuracy = float((classifier.head(feats).argmax(1) == classes).double().mean())
     precision, recall = precision_recall(real_features, feats)
-    return {"accuracy": accuracy, "fd": frechet_distance(real_features, feats),
-            "precision": precision, "recall": recall}
+    return {
+        "accuracy": accuracy,
+        "fd": frechet_distance(real_features, feats),
+        "precision": precision,
+        "recall": recall,
+    }
 
 
 REAL_FEATURES_FILE = CLASSIFIER_FILE.with_name("digits-real-features.safetensors")
@@ -136,9 +153,16 @@ def draw_grid(rows: list[list[Tensor]], titles: list[str], out: Path, scale: int
     img.save(out)
 
 
-def run(out: Path, per_row: int = 8, eval_per_class: int = 40, w_cfg: float = DEFAULT_W_CFG,
-        w_ag: float = DEFAULT_W_AG, seed: int = 0, num_steps: int = 32,
-        models: Path = ASSETS) -> dict[str, dict[str, float]]:
+def run(
+    out: Path,
+    per_row: int = 8,
+    eval_per_class: int = 40,
+    w_cfg: float = DEFAULT_W_CFG,
+    w_ag: float = DEFAULT_W_AG,
+    seed: int = 0,
+    num_steps: int = 32,
+    models: Path = ASSETS,
+) -> dict[str, dict[str, float]]:
     trio = load_trio(models)
     chosen = methods(w_cfg, w_ag)
     # Grid and table from one set of samples: the first ``per_row`` seeds of each class are drawn.
@@ -146,7 +170,10 @@ def run(out: Path, per_row: int = 8, eval_per_class: int = 40, w_cfg: float = DE
     classes = torch.arange(NUM_CLASSES).repeat_interleave(per_class)
     seeds = seed + torch.arange(per_class).repeat(NUM_CLASSES)  # the same seeds in every row and method
     samples = {m.title: generate(trio, m, classes, seeds, num_steps) for m in chosen}
-    rows = [[samples[m.title][c * per_class:c * per_class + per_row] for m in chosen] for c in range(NUM_CLASSES)]
+    rows = [
+        [samples[m.title][c * per_class : c * per_class + per_row] for m in chosen]
+        for c in range(NUM_CLASSES)
+    ]
     draw_grid(rows, [m.title for m in chosen], out)
     if not CLASSIFIER_FILE.is_file() or eval_per_class == 0:
         return {}
@@ -167,7 +194,12 @@ def run(out: Path, per_row: int = 8, eval_per_class: int = 40, w_cfg: float = DE
 
 
 def format_table(table: dict[str, dict[str, float]]) -> str:
-    names = {"accuracy": "right class", "fd": "FD (lower=better)", "precision": "precision", "recall": "recall"}
+    names = {
+        "accuracy": "right class",
+        "fd": "FD (lower=better)",
+        "precision": "precision",
+        "recall": "recall",
+    }
     keys = [k for k in names if any(k in row for row in table.values())]
     lines = [f"{'':26}" + "".join(f"{names[k]:>19}" for k in keys)]
     for title, row in table.items():
@@ -177,13 +209,18 @@ def format_table(table: dict[str, dict[str, float]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m comfyui_autoguidance demo", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m comfyui_autoguidance demo",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--out", type=Path, default=Path("autoguidance_digits.png"), help="PNG to write")
     parser.add_argument("--w-cfg", type=float, default=DEFAULT_W_CFG, help="CFG weight w (1 = off)")
     parser.add_argument("--w-ag", type=float, default=DEFAULT_W_AG, help="autoguidance weight w (1 = off)")
     parser.add_argument("--per-row", type=int, default=8, help="samples drawn per class and method")
-    parser.add_argument("--eval-per-class", type=int, default=40, help="samples per class for the table (0: none)")
+    parser.add_argument(
+        "--eval-per-class", type=int, default=40, help="samples per class for the table (0: none)"
+    )
     parser.add_argument("--steps", type=int, default=32, help="Heun steps (2·steps − 1 evaluations)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models", type=Path, default=ASSETS, help="folder with digits-{main,guide,uncond}")
@@ -193,15 +230,25 @@ def main(argv: list[str] | None = None) -> int:
         args.per_row, args.eval_per_class, args.steps = 2, 0, 8
     start = time.monotonic()
     try:
-        table = run(args.out, args.per_row, args.eval_per_class, args.w_cfg, args.w_ag, args.seed, args.steps,
-                    args.models)
+        table = run(
+            args.out,
+            args.per_row,
+            args.eval_per_class,
+            args.w_cfg,
+            args.w_ag,
+            args.seed,
+            args.steps,
+            args.models,
+        )
     except FileNotFoundError as err:
         print(err)  # noqa: T201
         return 1
     if table:
         print(format_table(table))  # noqa: T201
         if any("fd" not in row for row in table.values()):
-            print("(FD, precision and recall compare with the real digits, which come with scikit-learn: "  # noqa: T201
-                  "pip install scikit-learn)")
+            print(  # noqa: T201
+                "(FD, precision and recall compare with the real digits, which come with scikit-learn: "
+                "pip install scikit-learn)"
+            )
     print(f"wrote {args.out} in {time.monotonic() - start:.0f} s")  # noqa: T201
     return 0

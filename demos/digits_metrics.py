@@ -22,9 +22,12 @@ class DigitsClassifier(nn.Module):
     def __init__(self):
         super().__init__()
         self.conv = nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding=1), nn.SiLU(),
-            nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.SiLU(),  # 8×8
-            nn.Conv2d(64, 64, 3, stride=2, padding=1), nn.SiLU(),  # 4×4
+            nn.Conv2d(1, 32, 3, padding=1),
+            nn.SiLU(),
+            nn.Conv2d(32, 64, 3, stride=2, padding=1),
+            nn.SiLU(),  # 8×8
+            nn.Conv2d(64, 64, 3, stride=2, padding=1),
+            nn.SiLU(),  # 4×4
         )
         self.embed = nn.Sequential(nn.Flatten(), nn.Linear(64 * 16, 64), nn.SiLU())
         self.head = nn.Linear(64, 10)
@@ -62,6 +65,7 @@ def precision_recall(real: Tensor, fake: Tensor, k: int = 3) -> tuple[float, flo
 
     A manifold is the union of balls around its points reaching their k-th nearest neighbour.
     """
+
     def inside(points: Tensor, manifold: Tensor) -> Tensor:
         radii = torch.cdist(manifold, manifold).kthvalue(k + 1, dim=1).values  # +1: self at distance 0
         return (torch.cdist(points, manifold) <= radii[None]).any(1)

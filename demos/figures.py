@@ -10,5 +10,7 @@ def pil() -> tuple[ModuleType, ModuleType]:
     try:
         from PIL import Image, ImageDraw
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("the demos draw with Pillow: pip install -e '.[demo]' (or pip install pillow)") from None
+        raise ImportError(
+            "the demos draw with Pillow: pip install -e '.[demo]' (or pip install pillow)"
+        ) from None
     return Image, ImageDraw

@@ -27,8 +27,10 @@ def convert(src: Path, dst: Path, force: bool = False) -> str:
     save(net, dst, preset=preset)
     params = sum(p.numel() for p in net.parameters())
     dtype = next(net.parameters()).dtype
-    return (f"{src.name} -> {dst.name}: {params / 1e6:.1f}M parameters, {str(dtype).removeprefix('torch.')}, "
-            f"{net.label_dim} classes, preset {preset or '-'}, {time.monotonic() - start:.1f}s")
+    return (
+        f"{src.name} -> {dst.name}: {params / 1e6:.1f}M parameters, {str(dtype).removeprefix('torch.')}, "
+        f"{net.label_dim} classes, preset {preset or '-'}, {time.monotonic() - start:.1f}s"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

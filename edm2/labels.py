@@ -23,8 +23,10 @@ def class_vector(label_dim: int, index: int, second: int = -1, mix: float = 0.0)
     """c = (1 − mix)·onehot(index) + mix·onehot(second), shape [1, label_dim]; index −1 → zeros."""
     for field, value in (("class_index", index), ("second_class_index", second)):
         if not -1 <= value < label_dim:
-            raise ValueError(f"{field} must be -1 (none) or between 0 and {label_dim - 1} "
-                             f"for a model with {label_dim} classes (got {value})")
+            raise ValueError(
+                f"{field} must be -1 (none) or between 0 and {label_dim - 1} "
+                f"for a model with {label_dim} classes (got {value})"
+            )
     c = torch.zeros(1, label_dim)
     if index >= 0:
         c[0, index] += 1.0 - (mix if second >= 0 else 0.0)

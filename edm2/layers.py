@@ -67,6 +67,9 @@ def resample(x: Tensor, mode: str = "keep") -> Tensor:
 class MPFourier(nn.Module):
     """Fourier features √2·cos(2π(f·x + φ)) of the noise level, f ~ N(0, bw²), φ ~ U(0, 1)."""
 
+    freqs: Tensor  # [C] buffers, fixed at construction
+    phases: Tensor
+
     def __init__(self, num_channels: int, bandwidth: float = 1.0):
         super().__init__()
         self.register_buffer("freqs", 2 * math.pi * torch.randn(num_channels) * bandwidth)

@@ -51,13 +51,16 @@ def read_snapshot(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.Ten
     except UnsafePickleError as err:
         raise ValueError(f"{where}: {err}") from None
     except (EOFError, pickle.UnpicklingError, ValueError, IndexError, TypeError, RuntimeError) as err:
-        raise ValueError(f"{where}: the file is truncated or corrupt ({type(err).__name__}: {err}); "
-                         "download it again") from None
+        raise ValueError(
+            f"{where}: the file is truncated or corrupt ({type(err).__name__}: {err}); download it again"
+        ) from None
     net = data.get("ema") if isinstance(data, Mapping) else None
     if not isinstance(net, PersistentRecord) or net.class_name != "Precond":
         found = sorted(data) if isinstance(data, Mapping) else type(data).__name__
-        raise ValueError(f"{where}: not an EDM2 network snapshot (expected an 'ema' Precond network, found "
-                         f"{found}); pick an official edm2-img*.pkl file")
+        raise ValueError(
+            f"{where}: not an EDM2 network snapshot (expected an 'ema' Precond network, found "
+            f"{found}); pick an official edm2-img*.pkl file"
+        )
     kwargs = dict(net.state.get("_init_kwargs") or {})
     args = net.state.get("_init_args") or ()
     for name, value in zip(("img_resolution", "img_channels", "label_dim"), args, strict=False):
@@ -76,8 +79,10 @@ def _edm2_header(path: str | Path) -> tuple[dict[str, Any], dict[str, str]]:
     except Exception as err:  # safetensors raises its own error types for bad headers
         raise ValueError(f"{where}: not a readable safetensors file ({err})") from None
     if CONFIG_KEY not in meta:
-        raise ValueError(f"{where}: has no '{CONFIG_KEY}' metadata, so it is not an EDM2 file made by this pack; "
-                         "convert official snapshots with: python -m comfyui_autoguidance.edm2.convert FILE.pkl")
+        raise ValueError(
+            f"{where}: has no '{CONFIG_KEY}' metadata, so it is not an EDM2 file made by this pack; "
+            "convert official snapshots with: python -m comfyui_autoguidance.edm2.convert FILE.pkl"
+        )
     try:
         return json.loads(meta[CONFIG_KEY]), meta
     except json.JSONDecodeError as err:
@@ -95,15 +100,21 @@ def read_safetensors(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.
     return config, load_file(str(path)), meta.get(PRESET_KEY)
 
 
-def build(config: Mapping[str, Any], state: Mapping[str, torch.Tensor], device: str | torch.device = "cpu",
-          dtype: torch.dtype | None = None) -> EDM2:
+def build(
+    config: Mapping[str, Any],
+    state: Mapping[str, torch.Tensor],
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype | None = None,
+) -> EDM2:
     """Construct without allocating random weights, then adopt ``state`` (keeping its dtype unless given)."""
     config = {k: v for k, v in config.items() if k not in OFFICIAL_ONLY_KWARGS}
     try:
         with torch.device("meta"):
             net = EDM2(**config)
     except TypeError as err:
-        raise ValueError(f"EDM2 config: unexpected constructor arguments ({err}); got {dict(config)}") from None
+        raise ValueError(
+            f"EDM2 config: unexpected constructor arguments ({err}); got {dict(config)}"
+        ) from None
     try:
         net.load_state_dict(dict(state), strict=True, assign=True)
     except RuntimeError as err:
@@ -122,8 +133,10 @@ def load(path: str | Path, device: str | torch.device = "cpu", dtype: torch.dtyp
     elif path.suffix.lower() == ".pkl":
         config, state = read_snapshot(path)
     else:
-        raise ValueError(f"EDM2 load: unsupported file type '{path.suffix}' for {path.name}; "
-                         "use an official .pkl snapshot or a .safetensors made by this pack")
+        raise ValueError(
+            f"EDM2 load: unsupported file type '{path.suffix}' for {path.name}; "
+            "use an official .pkl snapshot or a .safetensors made by this pack"
+        )
     net = build(config, state, device, dtype)
     log.info("loaded EDM2 %s (%s, %d classes)", path.name, next(net.parameters()).dtype, net.label_dim)
     return net

@@ -16,9 +16,12 @@ DATASETS: dict[str, dict] = {
     "img64": {"img_resolution": 64, "img_channels": 3, "label_dim": 1000},  # pixels
 }
 NAMED_CONFIGS: tuple[str, ...] = tuple(
-    [f"img512-{s}" for s in ("xs", "s", "m", "l", "xl", "xxl")] + [f"img64-{s}" for s in ("xs", "s", "m", "l", "xl")]
+    [f"img512-{s}" for s in ("xs", "s", "m", "l", "xl", "xxl")]
+    + [f"img64-{s}" for s in ("xs", "s", "m", "l", "xl")]
 )
-CHECKPOINT_RE = re.compile(r"^edm2-(img512|img64)-(xxs|xs|s|m|l|xl|xxl)(-uncond)?-(\d{7})-(\d\.\d{3})\.(pkl|safetensors)$")
+CHECKPOINT_RE = re.compile(
+    r"^edm2-(img512|img64)-(xxs|xs|s|m|l|xl|xxl)(-uncond)?-(\d{7})-(\d\.\d{3})\.(pkl|safetensors)$"
+)
 
 
 def config(name: str, unconditional: bool = False) -> dict:
@@ -50,40 +53,63 @@ class Preset:
 
 
 def _p(name: str, main: str, guide: str | None = None, w: float = 1.0) -> Preset:
-    kind = "none" if guide is None else ("cfg" if "uncond" in guide and "uncond" not in main else "autoguidance")
+    kind = (
+        "none" if guide is None else ("cfg" if "uncond" in guide and "uncond" not in main else "autoguidance")
+    )
     return Preset(name, f"edm2-{main}.pkl", None if guide is None else f"edm2-{guide}.pkl", w, kind)
 
 
-PRESETS: dict[str, Preset] = {p.name: p for p in [
-    _p("edm2-img512-xs-fid", "img512-xs-2147483-0.135"), _p("edm2-img512-xs-dino", "img512-xs-2147483-0.200"),
-    _p("edm2-img512-s-fid", "img512-s-2147483-0.130"), _p("edm2-img512-s-dino", "img512-s-2147483-0.190"),
-    _p("edm2-img512-m-fid", "img512-m-2147483-0.100"), _p("edm2-img512-m-dino", "img512-m-2147483-0.155"),
-    _p("edm2-img512-l-fid", "img512-l-1879048-0.085"), _p("edm2-img512-l-dino", "img512-l-1879048-0.155"),
-    _p("edm2-img512-xl-fid", "img512-xl-1342177-0.085"), _p("edm2-img512-xl-dino", "img512-xl-1342177-0.155"),
-    _p("edm2-img512-xxl-fid", "img512-xxl-0939524-0.070"), _p("edm2-img512-xxl-dino", "img512-xxl-0939524-0.150"),
-    _p("edm2-img64-s-fid", "img64-s-1073741-0.075"), _p("edm2-img64-m-fid", "img64-m-2147483-0.060"),
-    _p("edm2-img64-l-fid", "img64-l-1073741-0.040"), _p("edm2-img64-xl-fid", "img64-xl-0671088-0.040"),
-    _p("edm2-img512-xs-guid-fid", "img512-xs-2147483-0.045", "img512-xs-uncond-2147483-0.045", 1.40),
-    _p("edm2-img512-xs-guid-dino", "img512-xs-2147483-0.150", "img512-xs-uncond-2147483-0.150", 1.70),
-    _p("edm2-img512-s-guid-fid", "img512-s-2147483-0.025", "img512-xs-uncond-2147483-0.025", 1.40),
-    _p("edm2-img512-s-guid-dino", "img512-s-2147483-0.085", "img512-xs-uncond-2147483-0.085", 1.90),
-    _p("edm2-img512-m-guid-fid", "img512-m-2147483-0.030", "img512-xs-uncond-2147483-0.030", 1.20),
-    _p("edm2-img512-m-guid-dino", "img512-m-2147483-0.015", "img512-xs-uncond-2147483-0.015", 2.00),
-    _p("edm2-img512-l-guid-fid", "img512-l-1879048-0.015", "img512-xs-uncond-2147483-0.015", 1.20),
-    _p("edm2-img512-l-guid-dino", "img512-l-1879048-0.035", "img512-xs-uncond-2147483-0.035", 1.70),
-    _p("edm2-img512-xl-guid-fid", "img512-xl-1342177-0.020", "img512-xs-uncond-2147483-0.020", 1.20),
-    _p("edm2-img512-xl-guid-dino", "img512-xl-1342177-0.030", "img512-xs-uncond-2147483-0.030", 1.70),
-    _p("edm2-img512-xxl-guid-fid", "img512-xxl-0939524-0.015", "img512-xs-uncond-2147483-0.015", 1.20),
-    _p("edm2-img512-xxl-guid-dino", "img512-xxl-0939524-0.015", "img512-xs-uncond-2147483-0.015", 1.70),
-    _p("edm2-img512-s-autog-fid", "img512-s-2147483-0.070", "img512-xs-0134217-0.125", 2.10),
-    _p("edm2-img512-s-autog-dino", "img512-s-2147483-0.120", "img512-xs-0134217-0.165", 2.45),
-    _p("edm2-img512-xxl-autog-fid", "img512-xxl-0939524-0.075", "img512-m-0268435-0.155", 2.05),
-    _p("edm2-img512-xxl-autog-dino", "img512-xxl-0939524-0.130", "img512-m-0268435-0.205", 2.30),
-    _p("edm2-img512-s-uncond-autog-fid", "img512-s-uncond-2147483-0.070", "img512-xs-uncond-0134217-0.110", 2.85),
-    _p("edm2-img512-s-uncond-autog-dino", "img512-s-uncond-2147483-0.090", "img512-xs-uncond-0134217-0.125", 2.90),
-    _p("edm2-img64-s-autog-fid", "img64-s-1073741-0.045", "img64-xs-0134217-0.110", 1.70),
-    _p("edm2-img64-s-autog-dino", "img64-s-1073741-0.105", "img64-xs-0134217-0.175", 2.20),
-]}
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in [
+        _p("edm2-img512-xs-fid", "img512-xs-2147483-0.135"),
+        _p("edm2-img512-xs-dino", "img512-xs-2147483-0.200"),
+        _p("edm2-img512-s-fid", "img512-s-2147483-0.130"),
+        _p("edm2-img512-s-dino", "img512-s-2147483-0.190"),
+        _p("edm2-img512-m-fid", "img512-m-2147483-0.100"),
+        _p("edm2-img512-m-dino", "img512-m-2147483-0.155"),
+        _p("edm2-img512-l-fid", "img512-l-1879048-0.085"),
+        _p("edm2-img512-l-dino", "img512-l-1879048-0.155"),
+        _p("edm2-img512-xl-fid", "img512-xl-1342177-0.085"),
+        _p("edm2-img512-xl-dino", "img512-xl-1342177-0.155"),
+        _p("edm2-img512-xxl-fid", "img512-xxl-0939524-0.070"),
+        _p("edm2-img512-xxl-dino", "img512-xxl-0939524-0.150"),
+        _p("edm2-img64-s-fid", "img64-s-1073741-0.075"),
+        _p("edm2-img64-m-fid", "img64-m-2147483-0.060"),
+        _p("edm2-img64-l-fid", "img64-l-1073741-0.040"),
+        _p("edm2-img64-xl-fid", "img64-xl-0671088-0.040"),
+        _p("edm2-img512-xs-guid-fid", "img512-xs-2147483-0.045", "img512-xs-uncond-2147483-0.045", 1.40),
+        _p("edm2-img512-xs-guid-dino", "img512-xs-2147483-0.150", "img512-xs-uncond-2147483-0.150", 1.70),
+        _p("edm2-img512-s-guid-fid", "img512-s-2147483-0.025", "img512-xs-uncond-2147483-0.025", 1.40),
+        _p("edm2-img512-s-guid-dino", "img512-s-2147483-0.085", "img512-xs-uncond-2147483-0.085", 1.90),
+        _p("edm2-img512-m-guid-fid", "img512-m-2147483-0.030", "img512-xs-uncond-2147483-0.030", 1.20),
+        _p("edm2-img512-m-guid-dino", "img512-m-2147483-0.015", "img512-xs-uncond-2147483-0.015", 2.00),
+        _p("edm2-img512-l-guid-fid", "img512-l-1879048-0.015", "img512-xs-uncond-2147483-0.015", 1.20),
+        _p("edm2-img512-l-guid-dino", "img512-l-1879048-0.035", "img512-xs-uncond-2147483-0.035", 1.70),
+        _p("edm2-img512-xl-guid-fid", "img512-xl-1342177-0.020", "img512-xs-uncond-2147483-0.020", 1.20),
+        _p("edm2-img512-xl-guid-dino", "img512-xl-1342177-0.030", "img512-xs-uncond-2147483-0.030", 1.70),
+        _p("edm2-img512-xxl-guid-fid", "img512-xxl-0939524-0.015", "img512-xs-uncond-2147483-0.015", 1.20),
+        _p("edm2-img512-xxl-guid-dino", "img512-xxl-0939524-0.015", "img512-xs-uncond-2147483-0.015", 1.70),
+        _p("edm2-img512-s-autog-fid", "img512-s-2147483-0.070", "img512-xs-0134217-0.125", 2.10),
+        _p("edm2-img512-s-autog-dino", "img512-s-2147483-0.120", "img512-xs-0134217-0.165", 2.45),
+        _p("edm2-img512-xxl-autog-fid", "img512-xxl-0939524-0.075", "img512-m-0268435-0.155", 2.05),
+        _p("edm2-img512-xxl-autog-dino", "img512-xxl-0939524-0.130", "img512-m-0268435-0.205", 2.30),
+        _p(
+            "edm2-img512-s-uncond-autog-fid",
+            "img512-s-uncond-2147483-0.070",
+            "img512-xs-uncond-0134217-0.110",
+            2.85,
+        ),
+        _p(
+            "edm2-img512-s-uncond-autog-dino",
+            "img512-s-uncond-2147483-0.090",
+            "img512-xs-uncond-0134217-0.125",
+            2.90,
+        ),
+        _p("edm2-img64-s-autog-fid", "img64-s-1073741-0.045", "img64-xs-0134217-0.110", 1.70),
+        _p("edm2-img64-s-autog-dino", "img64-s-1073741-0.105", "img64-xs-0134217-0.175", 2.20),
+    ]
+}
 
 
 def preset_for_file(filename: str) -> str | None:

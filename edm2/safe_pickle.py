@@ -125,7 +125,8 @@ class RestrictedUnpickler(pickle.Unpickler):  # noqa: S301 - the point of this m
         except KeyError:
             raise UnsafePickleError(
                 f"refusing to load global '{module}.{name}': it is not one of the {len(ALLOWED)} globals an "
-                "EDM2 snapshot needs, and loading it could run code. Only official EDM2 .pkl snapshots are read."
+                "EDM2 snapshot needs, and loading it could run code. "
+                "Only official EDM2 .pkl snapshots are read."
             ) from None
 
     def persistent_load(self, pid: Any) -> Any:

@@ -28,10 +28,10 @@ def _bind(net: nn.Module, class_labels: Tensor | None):
 
 def sample(
     net: nn.Module,
-    noise: Tensor,                      # [B, C, H, W] unit Gaussian
+    noise: Tensor,  # [B, C, H, W] unit Gaussian
     class_labels: Tensor | None = None,  # [B, label_dim] (one-hot) or None
-    guide: nn.Module | None = None,     # D0: weaker conditional (autoguidance) or unconditional (CFG)
-    guidance: float = 1.0,              # w
+    guide: nn.Module | None = None,  # D0: weaker conditional (autoguidance) or unconditional (CFG)
+    guidance: float = 1.0,  # w
     num_steps: int = 32,
     sigma_min: float = SIGMA_MIN,
     sigma_max: float = SIGMA_MAX,
@@ -45,6 +45,8 @@ def sample(
     weight = schedule if schedule is not None else guidance
     if guide is not None and (schedule is not None or guidance != 1):
         denoiser = guided_denoiser(main, _bind(guide, class_labels), weight)
-    sigmas = karras_sigmas(num_steps, sigma_min, sigma_max, rho, dtype=dtype, device=noise.device)  # as official
+    sigmas = karras_sigmas(
+        num_steps, sigma_min, sigma_max, rho, dtype=dtype, device=noise.device
+    )  # as official
     with torch.no_grad():
         return heun_sample(denoiser, noise, sigmas, dtype=dtype)

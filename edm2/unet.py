@@ -3,12 +3,15 @@
 D(x; σ, c) = c_skip·x + c_out·F(c_in·x; c_noise, c) with σ_data = 0.5 (EDM, Karras et al.
 2022, Table 1; EDM2 config), c_skip = σ_d²/(σ² + σ_d²), c_out = σ·σ_d/√(σ² + σ_d²),
 c_in = 1/√(σ² + σ_d²), c_noise = ¼·ln σ. Parameter names match the official checkpoints.
+The constructors keep one argument per line with aligned comments, as the official
+networks_edm2.py does, so they sit between ``# fmt: off`` and ``# fmt: on``.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -21,6 +24,7 @@ from .layers import MPConv, MPFourier, mp_cat, mp_silu, mp_sum, normalize, resam
 class Block(nn.Module):
     """One MP residual block ('enc' or 'dec' flavour), optionally resampling and with self-attention."""
 
+    # fmt: off
     def __init__(
         self,
         in_channels: int,
@@ -41,14 +45,17 @@ class Block(nn.Module):
             raise ValueError(f"EDM2 Block: only resample_filter [1, 1] is supported (got {resample_filter})")
         self.out_channels, self.flavor, self.resample_mode = out_channels, flavor, resample_mode
         self.num_heads = out_channels // channels_per_head if attention else 0
-        self.dropout, self.res_balance, self.attn_balance, self.clip_act = dropout, res_balance, attn_balance, clip_act
+        self.dropout, self.res_balance = dropout, res_balance
+        self.attn_balance, self.clip_act = attn_balance, clip_act
         self.emb_gain = nn.Parameter(torch.zeros([]))
         self.conv_res0 = MPConv(out_channels if flavor == "enc" else in_channels, out_channels, kernel=[3, 3])
         self.emb_linear = MPConv(emb_channels, out_channels, kernel=[])
         self.conv_res1 = MPConv(out_channels, out_channels, kernel=[3, 3])
-        self.conv_skip = MPConv(in_channels, out_channels, kernel=[1, 1]) if in_channels != out_channels else None
+        skip = in_channels != out_channels
+        self.conv_skip = MPConv(in_channels, out_channels, kernel=[1, 1]) if skip else None
         self.attn_qkv = MPConv(out_channels, out_channels * 3, kernel=[1, 1]) if self.num_heads else None
         self.attn_proj = MPConv(out_channels, out_channels, kernel=[1, 1]) if self.num_heads else None
+    # fmt: on
 
     def forward(self, x: Tensor, emb: Tensor) -> Tensor:
         x = resample(x, self.resample_mode)
@@ -73,6 +80,7 @@ class Block(nn.Module):
 
     def _attention(self, x: Tensor) -> Tensor:
         """Cosine attention: q, k, v pixel-normalised per head, softmax(q·k/√c)·v."""
+        assert self.attn_qkv is not None and self.attn_proj is not None  # built whenever num_heads > 0
         qkv = self.attn_qkv(x)  # [B, 3C, H, W], channels ordered (head, c, qkv)
         qkv = rearrange(qkv, "b (h c three) y x -> three b h (y x) c", h=self.num_heads, three=3)
         q, k, v = normalize(qkv, dim=4).unbind(0)  # each [B, heads, HW, c]
@@ -84,17 +92,18 @@ class Block(nn.Module):
 class UNet(nn.Module):
     """The EDM2 encoder/decoder UNet F(x; c_noise, c)."""
 
+    # fmt: off
     def __init__(
         self,
         img_resolution: int,
         img_channels: int,
         label_dim: int,                  # 0 = unconditional
         model_channels: int = 192,       # base channel count
-        channel_mult: list[int] = (1, 2, 3, 4),  # per-resolution multipliers
+        channel_mult: Sequence[int] = (1, 2, 3, 4),  # per-resolution multipliers
         channel_mult_noise: int | None = None,   # noise-embedding width (None: channel_mult[0])
         channel_mult_emb: int | None = None,     # embedding width (None: max(channel_mult))
         num_blocks: int = 3,             # residual blocks per resolution
-        attn_resolutions: list[int] = (16, 8),   # resolutions with self-attention
+        attn_resolutions: Sequence[int] = (16, 8),  # resolutions with self-attention
         label_balance: float = 0.5,      # noise embedding (0) vs class embedding (1)
         concat_balance: float = 0.5,     # skip connections (0) vs main path (1)
         **block_kwargs: Any,
@@ -123,24 +132,29 @@ class UNet(nn.Module):
                                                           attention=res in attn_resolutions, **block_kwargs)
                 cout = channels
         self.dec = nn.ModuleDict()
-        skips = [block.out_channels for block in self.enc.values()]
+        skips = [cast(int, block.out_channels) for block in self.enc.values()]  # MPConv or Block
+        dec_kwargs: dict[str, Any] = dict(emb_channels=cemb, flavor="dec", **block_kwargs)
         for level, channels in reversed(list(enumerate(cblock))):
             res = img_resolution >> level
             if level == len(cblock) - 1:
-                self.dec[f"{res}x{res}_in0"] = Block(cout, cout, cemb, flavor="dec", attention=True, **block_kwargs)
-                self.dec[f"{res}x{res}_in1"] = Block(cout, cout, cemb, flavor="dec", **block_kwargs)
+                self.dec[f"{res}x{res}_in0"] = Block(cout, cout, attention=True, **dec_kwargs)
+                self.dec[f"{res}x{res}_in1"] = Block(cout, cout, **dec_kwargs)
             else:
-                self.dec[f"{res}x{res}_up"] = Block(cout, cout, cemb, flavor="dec", resample_mode="up", **block_kwargs)
+                self.dec[f"{res}x{res}_up"] = Block(cout, cout, resample_mode="up", **dec_kwargs)
             for i in range(num_blocks + 1):
                 self.dec[f"{res}x{res}_block{i}"] = Block(cout + skips.pop(), channels, cemb, flavor="dec",
                                                           attention=res in attn_resolutions, **block_kwargs)
                 cout = channels
         self.out_conv = MPConv(cout, img_channels, kernel=[3, 3])
+    # fmt: on
 
     def forward(self, x: Tensor, noise_labels: Tensor, class_labels: Tensor | None) -> Tensor:
         emb = self.emb_noise(self.emb_fourier(noise_labels))  # [B, cemb]
         if self.emb_label is not None:
-            emb = mp_sum(emb, self.emb_label(class_labels * math.sqrt(class_labels.shape[1])), t=self.label_balance)
+            assert class_labels is not None  # EDM2.labels_or_zeros gives conditional models labels
+            emb = mp_sum(
+                emb, self.emb_label(class_labels * math.sqrt(class_labels.shape[1])), t=self.label_balance
+            )
         emb = mp_silu(emb)
         x = torch.cat([x, torch.ones_like(x[:, :1])], dim=1)
         skips = []
@@ -157,6 +171,7 @@ class UNet(nn.Module):
 class EDM2(nn.Module):
     """The preconditioned EDM2 denoiser D(x; σ, c); same constructor arguments as the official ``Precond``."""
 
+    # fmt: off
     def __init__(
         self,
         img_resolution: int,
@@ -172,12 +187,14 @@ class EDM2(nn.Module):
         self.config = {"img_resolution": img_resolution, "img_channels": img_channels, "label_dim": label_dim,
                        "sigma_data": sigma_data, "logvar_channels": logvar_channels,
                        **unet_kwargs}
-        self.unet = UNet(img_resolution=img_resolution, img_channels=img_channels, label_dim=label_dim, **unet_kwargs)
+        self.unet = UNet(img_resolution=img_resolution, img_channels=img_channels, label_dim=label_dim,
+                         **unet_kwargs)
         self.logvar_fourier = MPFourier(logvar_channels)
         self.logvar_linear = MPConv(logvar_channels, 1, kernel=[])
+    # fmt: on
 
     def cache_normalized_weights(self, enabled: bool = True) -> None:
-        """Turn the eval-mode cache of normalised weights on (the default) or off (the official per-call path)."""
+        """Turn the eval-mode cache of normalised weights on (default) or off (the official per-call path)."""
         for module in self.modules():
             if isinstance(module, MPConv):
                 module.cache_enabled = enabled
@@ -195,8 +212,13 @@ class EDM2(nn.Module):
             return torch.zeros(1, self.label_dim, device=device)
         return class_labels.to(torch.float32).reshape(-1, self.label_dim)
 
-    def forward(self, x: Tensor, sigma: Tensor | float, class_labels: Tensor | None = None,
-                return_logvar: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    def forward(
+        self,
+        x: Tensor,
+        sigma: Tensor | float,
+        class_labels: Tensor | None = None,
+        return_logvar: bool = False,
+    ) -> Tensor | tuple[Tensor, Tensor]:
         x = x.to(torch.float32)
         sigma = torch.as_tensor(sigma, dtype=torch.float32, device=x.device).reshape(-1, 1, 1, 1)
         labels = self.labels_or_zeros(class_labels, x.device)

@@ -30,8 +30,14 @@ from comfyui_autoguidance.demos.figures import pil
 WEIGHTS = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0)
 
 
-def sweep(weights: tuple[float, ...], per_class: int, classifier: DigitsClassifier, real: Tensor, seed: int = 1000,
-          num_steps: int = 32) -> dict[str, dict[float, dict[str, float]]]:
+def sweep(
+    weights: tuple[float, ...],
+    per_class: int,
+    classifier: DigitsClassifier,
+    real: Tensor,
+    seed: int = 1000,
+    num_steps: int = 32,
+) -> dict[str, dict[float, dict[str, float]]]:
     trio = load_trio()
     classes = torch.arange(NUM_CLASSES).repeat_interleave(per_class)
     seeds = seed + torch.arange(len(classes))
@@ -43,7 +49,9 @@ def sweep(weights: tuple[float, ...], per_class: int, classifier: DigitsClassifi
                 if w == 1 and k == 1 and 1.0 in results["CFG"]:  # the unguided model: the same samples
                     results[family][w] = results["CFG"][w]
                     continue
-                images = generate(trio, Method(family, guide if w != 1 else None, w), classes, seeds, num_steps)
+                images = generate(
+                    trio, Method(family, guide if w != 1 else None, w), classes, seeds, num_steps
+                )
                 results[family][w] = measure(images, classes, classifier, real)
     return results
 
@@ -55,16 +63,29 @@ def noise_floor(real: Tensor, n: int, seed: int = 0) -> float:
 
 
 def markdown(results: dict[str, dict[float, dict[str, float]]]) -> str:
-    lines = ["| guidance | w | FD ↓ | precision ↑ | recall ↑ | right class ↑ |", "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| guidance | w | FD ↓ | precision ↑ | recall ↑ | right class ↑ |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for family, rows in results.items():
         best = min(rows, key=lambda w: rows[w]["fd"])
         for w, m in rows.items():
             fd = f"**{m['fd']:.2f}**" if w == best else f"{m['fd']:.2f}"
-            lines.append(f"| {family} | {w:g} | {fd} | {m['precision']:.3f} | {m['recall']:.3f} | {m['accuracy']:.1%} |")
+            cells = [
+                family,
+                f"{w:g}",
+                fd,
+                f"{m['precision']:.3f}",
+                f"{m['recall']:.3f}",
+                f"{m['accuracy']:.1%}",
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def plot(results: dict[str, dict[float, dict[str, float]]], out: Path, size: tuple[int, int] = (560, 360)) -> None:
+def plot(
+    results: dict[str, dict[float, dict[str, float]]], out: Path, size: tuple[int, int] = (560, 360)
+) -> None:
     Image, ImageDraw = pil()
     img = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(img)
@@ -99,8 +120,11 @@ def plot(results: dict[str, dict[float, dict[str, float]]], out: Path, size: tup
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m research.digits_sweep", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m research.digits_sweep",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--per-class", type=int, default=100, help="samples per class and w")
     parser.add_argument("--weights", type=float, nargs="+", default=list(WEIGHTS))
     parser.add_argument("--steps", type=int, default=32)
@@ -117,8 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     n = NUM_CLASSES * args.per_class
     print(f"\nnoise floor: FD of {n} real digits to all 1,797 = {noise_floor(real, n):.2f}")  # noqa: T201
     plot(results, args.plot)
-    print(f"wrote {args.plot} in {time.monotonic() - start:.0f} s "  # noqa: T201
-          f"({args.per_class} per class, {args.steps} Heun steps)")
+    print(
+        f"wrote {args.plot} in {time.monotonic() - start:.0f} s "  # noqa: T201
+        f"({args.per_class} per class, {args.steps} Heun steps)"
+    )
     return 0
 
 

@@ -26,18 +26,19 @@ from comfyui_autoguidance.edm2 import EDM2
 class TrainConfig:
     steps: int = 2000
     batch: int = 128
-    ref_lr: float = 1e-2           # α_ref (EDM2 uses 1e-2 for its small networks)
-    ref_steps: int = 500           # t_ref of the inverse-square-root decay
-    rampup_steps: int = 100        # linear learning-rate warm-up
-    p_mean: float = -0.8           # ln σ ~ N(P_mean, P_std²); EDM2 img64 values
+    ref_lr: float = 1e-2  # α_ref (EDM2 uses 1e-2 for its small networks)
+    ref_steps: int = 500  # t_ref of the inverse-square-root decay
+    rampup_steps: int = 100  # linear learning-rate warm-up
+    p_mean: float = -0.8  # ln σ ~ N(P_mean, P_std²); EDM2 img64 values
     p_std: float = 1.6
-    ema_std: float = 0.10          # σ_rel of the power-function EMA
-    label_dropout: float = 0.0     # share of labels zeroed (the official models use none)
+    ema_std: float = 0.10  # σ_rel of the power-function EMA
+    label_dropout: float = 0.0  # share of labels zeroed (the official models use none)
     seed: int = 0
 
 
-def edm2_loss(net: EDM2, images: Tensor, labels: Tensor | None, generator: torch.Generator,
-              p_mean: float, p_std: float) -> Tensor:
+def edm2_loss(
+    net: EDM2, images: Tensor, labels: Tensor | None, generator: torch.Generator, p_mean: float, p_std: float
+) -> Tensor:
     """Per-sample uncertainty-weighted EDM2 loss (eq. 21), shape [B, C, H, W]."""
     b = images.shape[0]
     sigma = (torch.randn(b, 1, 1, 1, generator=generator) * p_std + p_mean).exp()
@@ -63,9 +64,14 @@ def learning_rate(step: int, cfg: TrainConfig) -> float:
     return lr * min((step + 1) / max(cfg.rampup_steps, 1), 1.0)
 
 
-def train(net: EDM2, images: Tensor, labels: Tensor | None, cfg: TrainConfig,
-          progress: Callable[[int, float], None] | None = None) -> EDM2:
-    """Train ``net`` on ``images`` [N, C, H, W] (one-hot ``labels`` [N, L] or None); return the EMA network."""
+def train(
+    net: EDM2,
+    images: Tensor,
+    labels: Tensor | None,
+    cfg: TrainConfig,
+    progress: Callable[[int, float], None] | None = None,
+) -> EDM2:
+    """Train ``net`` on ``images`` [N, C, H, W] (one-hot ``labels`` [N, L] or None); returns the EMA net."""
     g = torch.Generator().manual_seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     net.train().requires_grad_(True)

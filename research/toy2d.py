@@ -43,8 +43,16 @@ class ToyConfig:
     seed: int = 0
 
 
-QUICK = ToyConfig(main_hidden=64, main_steps=400, guide_hidden=16, guide_steps=25, uncond_hidden=32,
-                  uncond_steps=200, samples_per_class=600, num_steps=16)
+QUICK = ToyConfig(
+    main_hidden=64,
+    main_steps=400,
+    guide_hidden=16,
+    guide_steps=25,
+    uncond_hidden=32,
+    uncond_steps=200,
+    samples_per_class=600,
+    num_steps=16,
+)
 
 
 def data_sampler(classes: list[Mixture]):
@@ -62,16 +70,24 @@ def data_sampler(classes: list[Mixture]):
 def train_trio(classes: list[Mixture], cfg: ToyConfig) -> dict[str, ToyDenoiser]:
     sampler = data_sampler(classes)
     sigma_data = float(sampler(20000, torch.Generator().manual_seed(123))[0].std())
-    specs = {"main": (cfg.main_hidden, cfg.main_steps, len(classes)),
-             "guide": (cfg.guide_hidden, cfg.guide_steps, len(classes)),
-             "uncond": (cfg.uncond_hidden, cfg.uncond_steps, 0)}
+    specs = {
+        "main": (cfg.main_hidden, cfg.main_steps, len(classes)),
+        "guide": (cfg.guide_hidden, cfg.guide_steps, len(classes)),
+        "uncond": (cfg.uncond_hidden, cfg.uncond_steps, 0),
+    }
     models = {}
     for i, (name, (hidden, steps, ncls)) in enumerate(specs.items()):
         torch.manual_seed(cfg.seed + i)
         model = ToyDenoiser(hidden, 4, ncls, sigma_data)
         with loss_bar(f"toy2d: train {name}", steps) as progress:
-            models[name] = train_denoiser(model, sampler, steps, seed=cfg.seed + 10 * i,
-                                          ema_decay=0.99 if steps < 500 else 0.995, progress=progress)
+            models[name] = train_denoiser(
+                model,
+                sampler,
+                steps,
+                seed=cfg.seed + 10 * i,
+                ema_decay=0.99 if steps < 500 else 0.995,
+                progress=progress,
+            )
     return models
 
 
@@ -79,7 +95,9 @@ def sample_panels(models: dict[str, ToyDenoiser], n_classes: int, cfg: ToyConfig
     """Samples [n_classes·N, 2] for no guidance / CFG / autoguidance from the same noise."""
     n = cfg.samples_per_class
     labels = torch.arange(n_classes).repeat_interleave(n)
-    noise = torch.randn(len(labels), 2, generator=torch.Generator().manual_seed(cfg.seed + 99), dtype=torch.float64)
+    noise = torch.randn(
+        len(labels), 2, generator=torch.Generator().manual_seed(cfg.seed + 99), dtype=torch.float64
+    )
     sigmas = karras_sigmas(cfg.num_steps, 0.002, cfg.sigma_max, 7.0)
     main, guide, uncond = models["main"], models["guide"], models["uncond"]
     denoisers = {
@@ -88,8 +106,10 @@ def sample_panels(models: dict[str, ToyDenoiser], n_classes: int, cfg: ToyConfig
         "autoguidance": guided_denoiser(main, guide, cfg.w_ag),
     }
     with torch.no_grad():
-        return {name: heun_sample(lambda x, s, d=d: d(x, s, labels=labels), noise, sigmas, dtype=torch.float64)
-                for name, d in denoisers.items()}
+        return {
+            name: heun_sample(lambda x, s, d=d: d(x, s, labels=labels), noise, sigmas, dtype=torch.float64)
+            for name, d in denoisers.items()
+        }
 
 
 def toy_metrics(classes: list[Mixture], x: Tensor, truth: Tensor) -> dict[str, float]:
@@ -102,7 +122,7 @@ def toy_metrics(classes: list[Mixture], x: Tensor, truth: Tensor) -> dict[str, f
     n = len(x) // len(classes)
     outside, tips = [], []
     for c, mix in enumerate(classes):
-        xs, ts = x[c * n:(c + 1) * n].double(), truth[c * n:(c + 1) * n].double()
+        xs, ts = x[c * n : (c + 1) * n].double(), truth[c * n : (c + 1) * n].double()
         threshold = torch.quantile(mix.log_prob(ts), 0.005)
         inside = mix.log_prob(xs) >= threshold
         outside.append(float((~inside).double().mean()))
@@ -115,7 +135,9 @@ def toy_metrics(classes: list[Mixture], x: Tensor, truth: Tensor) -> dict[str, f
 CLASS_COLOURS = [(230, 120, 30), (110, 110, 120), (40, 120, 200), (200, 60, 90)]
 
 
-def scatter_panels(panels: list[Tensor], labels: Tensor, titles: list[str], out: Path, size: int = 360) -> None:
+def scatter_panels(
+    panels: list[Tensor], labels: Tensor, titles: list[str], out: Path, size: int = 360
+) -> None:
     """Side-by-side scatter plots of 2-D points [N, 2] coloured by class, sharing one frame."""
     Image, ImageDraw = pil()
     everything = torch.cat([panels[0]])

@@ -58,8 +58,15 @@ class Mixture:
         return self.means[k] + (chol @ z).squeeze(-1)
 
 
-def _tree(root: tuple[float, float], angle: float, length: float, depth: int, max_depth: int,
-          spread: float, segments: list) -> None:
+def _tree(
+    root: tuple[float, float],
+    angle: float,
+    length: float,
+    depth: int,
+    max_depth: int,
+    spread: float,
+    segments: list,
+) -> None:
     end = (root[0] + length * math.cos(angle), root[1] + length * math.sin(angle))
     segments.append((root, end, depth))
     if depth < max_depth:
@@ -82,11 +89,15 @@ def tree_mixture(angle: float, max_depth: int = 4, per_segment: int = 6, dtype=t
         for t in torch.linspace(0.5 / per_segment, 1 - 0.5 / per_segment, per_segment, dtype=dtype):
             means.append(torch.tensor([x0, y0], dtype=dtype) + t * direction)
             covs.append(cov)
-            weights.append(0.35**depth)  # each level holds 0.7× the mass of the one before, split in two: thin, rare tips
+            weights.append(
+                0.35**depth
+            )  # each level holds 0.7× the mass of the one before, split in two: thin, rare tips
             depths.append(depth)
             seg_ids.append(s)
     w = torch.tensor(weights, dtype=dtype)
-    return Mixture(torch.stack(means), torch.stack(covs), w / w.sum(), torch.tensor(depths), torch.tensor(seg_ids))
+    return Mixture(
+        torch.stack(means), torch.stack(covs), w / w.sum(), torch.tensor(depths), torch.tensor(seg_ids)
+    )
 
 
 def toy_classes() -> list[Mixture]:

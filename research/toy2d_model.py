@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 
 class ToyDenoiser(nn.Module):
-    """An MLP F of ``layers`` × ``hidden`` units behind EDM preconditioning; class-conditional if num_classes > 0."""
+    """An MLP F of ``layers`` × ``hidden`` units behind EDM preconditioning (class-conditional if num_classes)."""
 
     def __init__(self, hidden: int, layers: int, num_classes: int, sigma_data: float, fourier: int = 8):
         super().__init__()
@@ -31,7 +31,11 @@ class ToyDenoiser(nn.Module):
     def forward(self, x: Tensor, sigma: Tensor, labels: Tensor | None = None) -> Tensor:
         x32, s = x.float(), sigma.float().reshape(-1, 1)  # [N, 2], [N, 1]
         sd2 = self.sigma_data**2
-        c_skip, c_out, c_in = sd2 / (s**2 + sd2), s * self.sigma_data / (s**2 + sd2).sqrt(), 1 / (s**2 + sd2).sqrt()
+        c_skip, c_out, c_in = (
+            sd2 / (s**2 + sd2),
+            s * self.sigma_data / (s**2 + sd2).sqrt(),
+            1 / (s**2 + sd2).sqrt(),
+        )
         angle = 0.25 * s.log() * self.freqs  # c_noise = ¼·log σ in Fourier features
         feats = [c_in * x32, angle.sin(), angle.cos()]
         if self.num_classes:

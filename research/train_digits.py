@@ -7,7 +7,8 @@ Trains, with the EDM2 loop of ``research/edm2_training.py``, on scikit-learn's d
 - uncond: unconditional, 16 channels × 1 block, trained T/2 steps, the guide for CFG.
 Each is saved as our ``.safetensors`` (config in the metadata) under ``edm2/assets``, where
 the EDM2 Loader node finds them. It also trains the small digits classifier whose features the
-demo's and the sweep's Fréchet distance use (``demos/assets/digits-classifier.safetensors``) and stores its features of the real digits.
+demo's and the sweep's Fréchet distance use (``demos/assets/digits-classifier.safetensors``),
+and stores its features of the real digits beside it.
 """
 
 from __future__ import annotations
@@ -34,8 +35,15 @@ MAIN_STEPS = 4800
 
 
 def network(channels: int, blocks: int, label_dim: int) -> EDM2:
-    return EDM2(img_resolution=RESOLUTION, img_channels=1, label_dim=label_dim, model_channels=channels,
-                channel_mult=[1, 2], num_blocks=blocks, attn_resolutions=[8])
+    return EDM2(
+        img_resolution=RESOLUTION,
+        img_channels=1,
+        label_dim=label_dim,
+        model_channels=channels,
+        channel_mult=[1, 2],
+        num_blocks=blocks,
+        attn_resolutions=[8],
+    )
 
 
 TRIO = {  # name: (channels, blocks, conditional, share of the main model's steps)
@@ -45,8 +53,13 @@ TRIO = {  # name: (channels, blocks, conditional, share of the main model's step
 }
 
 
-def train_classifier(images: Tensor, labels: Tensor, steps: int = 800, seed: int = 0,
-                     progress: Callable[[int, float], None] | None = None) -> DigitsClassifier:
+def train_classifier(
+    images: Tensor,
+    labels: Tensor,
+    steps: int = 800,
+    seed: int = 0,
+    progress: Callable[[int, float], None] | None = None,
+) -> DigitsClassifier:
     """Train on the real digits with light noise augmentation (deterministic for a seed)."""
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
@@ -73,8 +86,9 @@ def save_real_digit_features(classifier: DigitsClassifier, path: Path = REAL_FEA
     save_file({"features": real_digit_features(classifier, bundled=False).contiguous()}, str(path))
 
 
-def train_trio(out: Path, main_steps: int = MAIN_STEPS, seed: int = 0,
-               only: tuple[str, ...] = tuple(TRIO)) -> dict[str, Path]:
+def train_trio(
+    out: Path, main_steps: int = MAIN_STEPS, seed: int = 0, only: tuple[str, ...] = tuple(TRIO)
+) -> dict[str, Path]:
     images, targets = load_digits_tensors()
     onehot = F.one_hot(targets, NUM_CLASSES).float()
     out.mkdir(parents=True, exist_ok=True)
@@ -85,8 +99,13 @@ def train_trio(out: Path, main_steps: int = MAIN_STEPS, seed: int = 0,
         torch.manual_seed(seed + i)
         net = network(channels, blocks, NUM_CLASSES if conditional else 0)
         steps = max(int(round(main_steps * share)), 1)
-        cfg = TrainConfig(steps=steps, batch=64, ref_steps=max(steps // 4, 1), rampup_steps=max(steps // 20, 1),
-                          seed=seed + i)
+        cfg = TrainConfig(
+            steps=steps,
+            batch=64,
+            ref_steps=max(steps // 4, 1),
+            rampup_steps=max(steps // 20, 1),
+            seed=seed + i,
+        )
         with loss_bar(f"digits: train {name}", steps) as progress:
             ema = train(net, images, onehot if conditional else None, cfg, progress=progress)
         paths[name] = out / f"digits-{name}.safetensors"
@@ -95,13 +114,21 @@ def train_trio(out: Path, main_steps: int = MAIN_STEPS, seed: int = 0,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m research.train_digits", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m research.train_digits",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--out", type=Path, default=ASSETS, help="folder for the three .safetensors")
     parser.add_argument("--steps", type=int, default=MAIN_STEPS, help="main model's training steps (T)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--only", nargs="+", choices=[*TRIO, "classifier"], default=[*TRIO, "classifier"],
-                        help="train only these (default: the trio and the classifier)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=[*TRIO, "classifier"],
+        default=[*TRIO, "classifier"],
+        help="train only these (default: the trio and the classifier)",
+    )
     parser.add_argument("--classifier-out", type=Path, default=CLASSIFIER_FILE)
     args = parser.parse_args(argv)
     start = time.monotonic()

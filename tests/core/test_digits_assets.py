@@ -18,7 +18,9 @@ from comfyui_autoguidance.demos.digits_metrics import (
 )
 from comfyui_autoguidance.edm2.loading import read_safetensors
 
-sklearn = pytest.importorskip("sklearn", reason="scikit-learn carries the digits data set: pip install -e '.[test]'")
+sklearn = pytest.importorskip(
+    "sklearn", reason="scikit-learn carries the digits data set: pip install -e '.[test]'"
+)
 
 
 def params(net) -> int:
@@ -32,8 +34,14 @@ def test_trio_is_bundled_with_the_recipe():
     trio = load_trio()
     assert trio["main"].label_dim == 10 and trio["guide"].label_dim == 10 and trio["uncond"].label_dim == 0
     assert params(trio["guide"]) < params(trio["main"]) / 2  # smaller
-    assert {n.img_channels for n in trio.values()} == {1} and {n.img_resolution for n in trio.values()} == {16}
-    assert [read_safetensors(p)[2] for p in TRIO_FILES.values()] == ["digits-main", "digits-guide", "digits-uncond"]
+    assert {n.img_channels for n in trio.values()} == {1} and {n.img_resolution for n in trio.values()} == {
+        16
+    }
+    assert [read_safetensors(p)[2] for p in TRIO_FILES.values()] == [
+        "digits-main",
+        "digits-guide",
+        "digits-uncond",
+    ]
 
 
 def test_classifier_recognises_real_digits():
@@ -63,8 +71,12 @@ def test_demo_quick_writes_a_labelled_grid(tmp_path):
     from PIL import Image
 
     out = tmp_path / "grid.png"
-    run = subprocess.run([sys.executable, "-m", "comfyui_autoguidance", "demo", "--quick", "--out", str(out)],
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "comfyui_autoguidance", "demo", "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     img = Image.open(out)
     assert img.size == (28 + 3 * (2 * 64 + 12), 22 + 10 * 64)  # 3 methods × 2 samples, 10 classes
@@ -76,4 +88,6 @@ def test_bundled_real_features_are_the_classifiers_features_of_the_real_digits()
 
     assert REAL_FEATURES_FILE.is_file()
     net = load_classifier()
-    torch.testing.assert_close(real_digit_features(net, bundled=True), real_digit_features(net, bundled=False))
+    torch.testing.assert_close(
+        real_digit_features(net, bundled=True), real_digit_features(net, bundled=False)
+    )

@@ -83,7 +83,7 @@ def test_pickle_that_would_run_code_is_refused_and_nothing_runs(tmp_path):
 
 def test_truncated_snapshot(tmp_path):
     path = tmp_path / "cut.pkl"
-    path.write_bytes(SNAPSHOT.read_bytes()[: 50_000])
+    path.write_bytes(SNAPSHOT.read_bytes()[:50_000])
     with pytest.raises(ValueError, match="truncated or corrupt.*download it again"):
         load(path)
 
@@ -110,8 +110,17 @@ def test_unsupported_suffix_and_missing_file(tmp_path):
         load(tmp_path / "none.pkl")
 
 
-@pytest.mark.parametrize(("name", "millions"), [("img512-xs", 125), ("img512-s", 280), ("img512-m", 498),
-                                               ("img512-l", 777), ("img512-xl", 1119), ("img512-xxl", 1523)])
+@pytest.mark.parametrize(
+    ("name", "millions"),
+    [
+        ("img512-xs", 125),
+        ("img512-s", 280),
+        ("img512-m", 498),
+        ("img512-l", 777),
+        ("img512-xl", 1119),
+        ("img512-xxl", 1523),
+    ],
+)
 def test_parameter_counts_on_meta_device(name, millions):
     with torch.device("meta"):
         net = EDM2(**presets.config(name))
@@ -125,9 +134,17 @@ def test_every_named_config_builds_and_presets_are_consistent():
             EDM2(**presets.config(name))
     p = presets.PRESETS["edm2-img512-s-autog-fid"]
     assert (p.main, p.guide, p.guidance, p.kind) == (
-        "edm2-img512-s-2147483-0.070.pkl", "edm2-img512-xs-0134217-0.125.pkl", 2.10, "autoguidance")
+        "edm2-img512-s-2147483-0.070.pkl",
+        "edm2-img512-xs-0134217-0.125.pkl",
+        2.10,
+        "autoguidance",
+    )
     q = presets.PRESETS["edm2-img512-xxl-autog-fid"]
-    assert (q.main, q.guide, q.guidance) == ("edm2-img512-xxl-0939524-0.075.pkl", "edm2-img512-m-0268435-0.155.pkl", 2.05)
+    assert (q.main, q.guide, q.guidance) == (
+        "edm2-img512-xxl-0939524-0.075.pkl",
+        "edm2-img512-m-0268435-0.155.pkl",
+        2.05,
+    )
     assert presets.PRESETS["edm2-img512-s-guid-fid"].kind == "cfg"
     assert presets.config_for_checkpoint("edm2-img512-xs-uncond-2147483-0.045.pkl")["label_dim"] == 0
     with pytest.raises(ValueError, match="unknown name 'img512-huge'"):
@@ -138,8 +155,15 @@ def test_weights_made_under_inference_mode_work_in_and_out_of_it():
     """ComfyUI loads and samples under torch.inference_mode: the weight cache must cope."""
     from comfyui_autoguidance.edm2 import EDM2
 
-    config = dict(img_resolution=8, img_channels=1, label_dim=0, model_channels=8, channel_mult=[1, 2], num_blocks=1,
-                  attn_resolutions=[])
+    config = dict(
+        img_resolution=8,
+        img_channels=1,
+        label_dim=0,
+        model_channels=8,
+        channel_mult=[1, 2],
+        num_blocks=1,
+        attn_resolutions=[],
+    )
     torch.manual_seed(0)
     reference = EDM2(**config).eval()
     x, sigma = torch.randn(2, 1, 8, 8), torch.tensor([0.5, 3.0])

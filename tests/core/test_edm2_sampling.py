@@ -7,8 +7,15 @@ from torch.testing import assert_close
 
 from comfyui_autoguidance.edm2 import EDM2, latents, sample
 
-TINY = {"img_resolution": 8, "img_channels": 3, "label_dim": 4, "model_channels": 16, "channel_mult": [1, 2],
-        "num_blocks": 1, "attn_resolutions": [4]}
+TINY = {
+    "img_resolution": 8,
+    "img_channels": 3,
+    "label_dim": 4,
+    "model_channels": 16,
+    "channel_mult": [1, 2],
+    "num_blocks": 1,
+    "attn_resolutions": [4],
+}
 
 
 class Counted(torch.nn.Module):
@@ -67,18 +74,29 @@ def test_guided_sampler_equals_official_style_loop():
 
 def test_interval_schedule_skips_guide_outside():
     main, guide = Counted(tiny(0)), Counted(tiny(1))
-    sample(main, torch.randn(1, 3, 8, 8), torch.eye(4)[[2]], guide=guide, num_steps=8,
-           schedule={"kind": "interval", "w": 2.0, "sigma_lo": 0.28, "sigma_hi": 5.42})
+    sample(
+        main,
+        torch.randn(1, 3, 8, 8),
+        torch.eye(4)[[2]],
+        guide=guide,
+        num_steps=8,
+        schedule={"kind": "interval", "w": 2.0, "sigma_lo": 0.28, "sigma_hi": 5.42},
+    )
     assert 0 < guide.calls < main.calls == 15
 
 
 def test_latent_normalisation_round_trip_and_targets():
-    raw = torch.randn(2, 4, 8, 8) * torch.tensor([4.17, 4.62, 3.71, 3.28]).reshape(1, 4, 1, 1) + \
-        torch.tensor([5.81, 3.25, 0.12, -2.15]).reshape(1, 4, 1, 1)
+    raw = torch.randn(2, 4, 8, 8) * torch.tensor([4.17, 4.62, 3.71, 3.28]).reshape(1, 4, 1, 1) + torch.tensor(
+        [5.81, 3.25, 0.12, -2.15]
+    ).reshape(1, 4, 1, 1)
     z = latents.raw_to_normalized(raw)
     assert_close(latents.normalized_to_raw(z), raw, rtol=1e-5, atol=1e-5)
     mean_raw = torch.tensor([5.81, 3.25, 0.12, -2.15]).reshape(1, 4, 1, 1).expand(1, 4, 1, 1)
     assert_close(latents.raw_to_normalized(mean_raw), torch.zeros(1, 4, 1, 1), rtol=0, atol=1e-6)
     one_std = latents.raw_to_normalized(mean_raw + torch.tensor([4.17, 0, 0, 0]).reshape(1, 4, 1, 1))
     assert abs(one_std[0, 0].item() - 0.5) < 1e-6  # one raw std above the mean → the final std 0.5
-    assert latents.model_to_pixels(latents.pixels_to_model(torch.tensor([0.0, 0.25, 1.0]))).tolist() == [0.0, 0.25, 1.0]
+    assert latents.model_to_pixels(latents.pixels_to_model(torch.tensor([0.0, 0.25, 1.0]))).tolist() == [
+        0.0,
+        0.25,
+        1.0,
+    ]

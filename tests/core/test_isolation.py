@@ -23,7 +23,14 @@ BLOCKER = textwrap.dedent(
 
 @pytest.mark.parametrize("module", ["comfyui_autoguidance.guidance", "comfyui_autoguidance.edm2"])
 def test_core_packages_import_without_comfyui(module):
-    code = BLOCKER + f"import {module}\nimport sys\nbad = [m for m in sys.modules if m.split('.')[0] in ('comfy', 'comfy_api', 'nodes')]\nassert not bad, bad\nprint('ok')\n"
+    code = BLOCKER + textwrap.dedent(
+        f"""
+        import {module}
+        bad = [m for m in sys.modules if m.split('.')[0] in ('comfy', 'comfy_api', 'nodes')]
+        assert not bad, bad
+        print('ok')
+        """
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
@@ -37,7 +44,7 @@ def test_package_root_does_not_expose_top_level_nodes():
 
 
 def test_core_tier_collects_without_comfyui():
-    """Every tests/core module imports with ComfyUI unimportable (in its own process, so it holds in any order).
+    """Every tests/core module imports with ComfyUI unimportable, in its own process: true in any order.
 
     Checking this process's ``sys.modules`` would depend on whether a tests/nodes test ran first.
     """
@@ -50,6 +57,8 @@ def test_core_tier_collects_without_comfyui():
         print('ok')
         """
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=CORE)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=CORE
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert result.stdout.strip().endswith("ok")

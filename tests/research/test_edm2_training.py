@@ -13,8 +13,15 @@ from research.edm2_training import TrainConfig, edm2_loss, ema_gamma, learning_r
 
 def tiny(label_dim: int = 3) -> EDM2:
     torch.manual_seed(0)
-    return EDM2(img_resolution=8, img_channels=1, label_dim=label_dim, model_channels=8, channel_mult=[1, 2],
-                num_blocks=1, attn_resolutions=[])
+    return EDM2(
+        img_resolution=8,
+        img_channels=1,
+        label_dim=label_dim,
+        model_channels=8,
+        channel_mult=[1, 2],
+        num_blocks=1,
+        attn_resolutions=[],
+    )
 
 
 def toy_data(n: int = 96) -> tuple[torch.Tensor, torch.Tensor]:
@@ -23,8 +30,10 @@ def toy_data(n: int = 96) -> tuple[torch.Tensor, torch.Tensor]:
     labels = torch.arange(n) % 3
     images = -torch.ones(n, 1, 8, 8)
     for i, c in enumerate(labels.tolist()):
-        images[i, :, :, c * 3:c * 3 + 2] = 1.0
-    return images + 0.05 * torch.randn(images.shape, generator=g), torch.nn.functional.one_hot(labels, 3).float()
+        images[i, :, :, c * 3 : c * 3 + 2] = 1.0
+    return images + 0.05 * torch.randn(images.shape, generator=g), torch.nn.functional.one_hot(
+        labels, 3
+    ).float()
 
 
 def test_ema_gamma_matches_the_paper():
@@ -62,7 +71,9 @@ def test_training_is_deterministic_for_a_seed_and_learns():
     for (name, pa), pb in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
         assert torch.equal(pa, pb), name
     c = train(tiny(), images, labels, TrainConfig(**{**cfg.__dict__, "seed": 4}))
-    assert any(not torch.equal(x, y) for x, y in zip(a.state_dict().values(), c.state_dict().values(), strict=True))
+    assert any(
+        not torch.equal(x, y) for x, y in zip(a.state_dict().values(), c.state_dict().values(), strict=True)
+    )
     # Denoising error at a mid σ: the trained EMA network beats the untrained one.
     g = torch.Generator().manual_seed(9)
     sigma = torch.full((len(images),), 0.5)
@@ -74,24 +85,34 @@ def test_training_is_deterministic_for_a_seed_and_learns():
 
 
 def test_ema_is_the_power_function_average_of_the_iterates():
-    """EDM2 eq. (2)-(3): β_t = (1 − 1/t)^(γ+1) gives the iterate θ_t the weight (t^(γ+1) − (t−1)^(γ+1))/T^(γ+1)."""
+    """EDM2's power-function EMA: β_t = (1 − 1/t)^(γ+1) weighs the iterate θ_t by
+    (t^(γ+1) − (t−1)^(γ+1))/T^(γ+1), the closed form of the recursion."""
     images, labels = toy_data(16)
     cfg = TrainConfig(steps=6, batch=4, seed=0, ema_std=0.2)
     net = tiny()
     iterates: list[dict[str, torch.Tensor]] = []
-    ema = train(net, images, labels, cfg,
-                progress=lambda s, loss: iterates.append({k: v.clone() for k, v in net.named_parameters()}))
+    ema = train(
+        net,
+        images,
+        labels,
+        cfg,
+        progress=lambda s, loss: iterates.append({k: v.clone() for k, v in net.named_parameters()}),
+    )
     e, big_t = ema_gamma(cfg.ema_std) + 1, float(cfg.steps)
     weights = [(t**e - (t - 1) ** e) / big_t**e for t in range(1, cfg.steps + 1)]
     assert sum(weights) == pytest.approx(1.0, abs=1e-12) and weights[-1] > weights[0]
     for name, value in ema.named_parameters():
         expected = sum(w * theta[name] for w, theta in zip(weights, iterates, strict=True))
         torch.testing.assert_close(value, expected, rtol=1e-5, atol=1e-6, msg=name)
-    assert not torch.equal(dict(ema.named_parameters())["unet.out_conv.weight"], iterates[-1]["unet.out_conv.weight"])
+    assert not torch.equal(
+        dict(ema.named_parameters())["unet.out_conv.weight"], iterates[-1]["unet.out_conv.weight"]
+    )
 
 
 def test_progress_callback_sees_every_step():
     images, labels = toy_data(16)
     seen = []
-    train(tiny(), images, labels, TrainConfig(steps=5, batch=4, seed=0), progress=lambda s, loss: seen.append(s))
+    train(
+        tiny(), images, labels, TrainConfig(steps=5, batch=4, seed=0), progress=lambda s, loss: seen.append(s)
+    )
     assert seen == [0, 1, 2, 3, 4]

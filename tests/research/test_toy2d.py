@@ -24,7 +24,9 @@ def test_mixture_log_prob_matches_torch_distributions():
 def test_exact_denoiser_matches_tweedie_by_autograd():
     """D(x; σ) = x + σ²·∇ log p_σ(x) (Tweedie), with p_σ = p * N(0, σ²I)."""
     mix = tree_mixture(1.4)
-    x = torch.randn(5, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0)).requires_grad_(True)
+    x = torch.randn(5, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0)).requires_grad_(
+        True
+    )
     sigma = torch.tensor(0.3, dtype=torch.float64)
     logp = torch.logsumexp(mix._log_components(x, sigma**2), dim=1).sum()
     (grad,) = torch.autograd.grad(logp, x)
@@ -37,8 +39,12 @@ def test_heun_on_the_exact_denoiser_stays_on_the_support():
     n = 800
     g = torch.Generator().manual_seed(1)
     truth = mix.sample(n, g)
-    x = heun_sample(lambda x, s: mix.denoise(x, s), torch.randn(n, 2, generator=g, dtype=torch.float64),
-                    karras_sigmas(32, 0.002, 10.0), dtype=torch.float64)
+    x = heun_sample(
+        lambda x, s: mix.denoise(x, s),
+        torch.randn(n, 2, generator=g, dtype=torch.float64),
+        karras_sigmas(32, 0.002, 10.0),
+        dtype=torch.float64,
+    )
     m = toy_metrics([mix], x, truth)
     assert m["outside"] < 0.03  # the truth itself is at 0.5% by construction of the threshold
     assert 0.6 < m["tips"] < 1.5
@@ -53,13 +59,23 @@ def test_training_is_deterministic_for_a_seed_and_learns():
     def trained(seed):
         torch.manual_seed(0)
         losses = []
-        model = train_denoiser(ToyDenoiser(32, 2, 1, 0.5), sampler, 60, batch=256, seed=seed,
-                               progress=lambda step, loss: losses.append(loss))
+        model = train_denoiser(
+            ToyDenoiser(32, 2, 1, 0.5),
+            sampler,
+            60,
+            batch=256,
+            seed=seed,
+            progress=lambda step, loss: losses.append(loss),
+        )
         return model, losses
 
     (a, la), (b, _), (c, _) = trained(3), trained(3), trained(4)
-    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
-    assert not all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), c.state_dict().values(), strict=True))
+    assert all(
+        torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values(), strict=True)
+    )
+    assert not all(
+        torch.equal(p, q) for p, q in zip(a.state_dict().values(), c.state_dict().values(), strict=True)
+    )
     assert sum(la[-10:]) < sum(la[:10])
 
 
