@@ -10,10 +10,16 @@ class AutoguidanceEDM2PixelsToImage(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="AutoguidanceEDM2PixelsToImage", display_name="EDM2 Pixels to Image", category="sampling/autoguidance/edm2",
-            description="Turns the output of a pixel-space EDM2 model (RGB or grey in [-1, 1]) into an IMAGE to save or "
-                        "preview. Latent models (img512) use the stock VAE Decode instead.",
-            inputs=[io.Latent.Input("samples", tooltip="Samples from a pixel-space (img64 or digits) EDM2 model.")],
+            node_id="AutoguidanceEDM2PixelsToImage",
+            display_name="EDM2 Pixels to Image",
+            category="sampling/autoguidance/edm2",
+            description=(
+                "Turns the output of a pixel-space EDM2 model (RGB or grey in [-1, 1]) into an IMAGE to save "
+                "or preview. Latent models (img512) use the stock VAE Decode instead."
+            ),
+            inputs=[
+                io.Latent.Input("samples", tooltip="Samples from a pixel-space (img64 or digits) EDM2 model.")
+            ],
             outputs=[io.Image.Output()],
         )
 
@@ -21,8 +27,10 @@ class AutoguidanceEDM2PixelsToImage(io.ComfyNode):
     def execute(cls, samples: dict) -> io.NodeOutput:
         x = samples["samples"]
         if x.ndim != 4 or x.shape[1] not in (1, 3):
-            raise ValueError(f"EDM2 Pixels to Image: expected pixel samples [B, 3, H, W] or [B, 1, H, W] from a pixel-space model "
-                             f"(got shape {tuple(x.shape)}); for latent models use VAE Decode")
+            raise ValueError(
+                "EDM2 Pixels to Image: expected pixel samples [B, 3, H, W] or [B, 1, H, W] from a "
+                f"pixel-space model (got shape {tuple(x.shape)}); for latent models use VAE Decode"
+            )
         image = edm2_latents.model_to_pixels(x.float())
         if image.shape[1] == 1:
             image = image.expand(-1, 3, -1, -1)
@@ -41,11 +49,19 @@ class AutoguidanceEDM2VAEDecode(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="AutoguidanceEDM2VAEDecode", display_name="EDM2 VAE Decode", category="sampling/autoguidance/edm2",
-            description="VAE Decode for EDM2 img512 models (use the sd-vae-ft-mse VAE). The stock VAE Decode works "
-                        "too but gives washed-out colours, because EDM2 was trained on the VAE with pixels in [0, 1].",
-            inputs=[io.Latent.Input("samples", tooltip="Samples from an EDM2 img512 model."),
-                    io.Vae.Input("vae", tooltip="The sd-vae-ft-mse VAE (vae-ft-mse-840000-ema-pruned.safetensors).")],
+            node_id="AutoguidanceEDM2VAEDecode",
+            display_name="EDM2 VAE Decode",
+            category="sampling/autoguidance/edm2",
+            description=(
+                "VAE Decode for EDM2 img512 models (use the sd-vae-ft-mse VAE). The stock VAE Decode works "
+                "too but gives washed-out colours, because EDM2 was trained on the VAE with pixels in [0, 1]."
+            ),
+            inputs=[
+                io.Latent.Input("samples", tooltip="Samples from an EDM2 img512 model."),
+                io.Vae.Input(
+                    "vae", tooltip="The sd-vae-ft-mse VAE (vae-ft-mse-840000-ema-pruned.safetensors)."
+                ),
+            ],
             outputs=[io.Image.Output()],
         )
 

@@ -38,8 +38,11 @@ def register_folders() -> None:
 def checkpoint_options() -> list[str]:
     register_folders()
     own = folder_paths.get_filename_list(FOLDER)
-    others = [f for f in folder_paths.get_filename_list("diffusion_models")
-              if os.path.splitext(f)[1].lower() in EXTENSIONS and f not in own]
+    others = [
+        f
+        for f in folder_paths.get_filename_list("diffusion_models")
+        if os.path.splitext(f)[1].lower() in EXTENSIONS and f not in own
+    ]
     return own + others
 
 
@@ -48,24 +51,41 @@ def resolve(name: str) -> str:
         path = folder_paths.get_full_path(folder, name)
         if path is not None:
             return path
-    raise FileNotFoundError(f"{NAME}: '{name}' is not in models/{FOLDER} or models/diffusion_models. "
-                            "Put the file there and press 'r' to refresh the lists.")
+    raise FileNotFoundError(
+        f"{NAME}: '{name}' is not in models/{FOLDER} or models/diffusion_models. "
+        "Put the file there and press 'r' to refresh the lists."
+    )
 
 
 class AutoguidanceEDM2Loader(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="AutoguidanceEDM2Loader", display_name=NAME, category="sampling/autoguidance/edm2",
-            description=("Loads an EDM2 network (the autoguidance paper's models): official .pkl snapshots, read "
-                         "without running any code from the file, or .safetensors converted by this pack."),
+            node_id="AutoguidanceEDM2Loader",
+            display_name=NAME,
+            category="sampling/autoguidance/edm2",
+            description=(
+                "Loads an EDM2 network (the autoguidance paper's models): official .pkl snapshots, read "
+                "without running any code from the file, or .safetensors converted by this pack."
+            ),
             inputs=[
-                io.Combo.Input("checkpoint", options=checkpoint_options(), tooltip=(
-                    "An EDM2 file from models/edm2 (e.g. edm2-img512-s-2147483-0.070.pkl as main and "
-                    "edm2-img512-xs-0134217-0.125.pkl as guide) or the bundled digits models.")),
-                io.Combo.Input("weight_dtype", options=list(DTYPES), default="default", tooltip=(
-                    "Weight precision. 'default' keeps the file's (official snapshots store float16); "
-                    "float32 is safest on CPU, float16/bfloat16 halve memory on a GPU.")),
+                io.Combo.Input(
+                    "checkpoint",
+                    options=checkpoint_options(),
+                    tooltip=(
+                        "An EDM2 file from models/edm2 (e.g. edm2-img512-s-2147483-0.070.pkl as main and "
+                        "edm2-img512-xs-0134217-0.125.pkl as guide) or the bundled digits models."
+                    ),
+                ),
+                io.Combo.Input(
+                    "weight_dtype",
+                    options=list(DTYPES),
+                    default="default",
+                    tooltip=(
+                        "Weight precision. 'default' keeps the file's (official snapshots store float16); "
+                        "float32 is safest on CPU, float16/bfloat16 halve memory on a GPU."
+                    ),
+                ),
             ],
             outputs=[io.Model.Output()],
         )
@@ -78,7 +98,11 @@ class AutoguidanceEDM2Loader(io.ComfyNode):
             if path.lower().endswith(".safetensors"):
                 edm2.loading.read_safetensors_config(path)
         except (FileNotFoundError, ValueError) as err:
-            message = str(err) if str(err).startswith(NAME) else f"{NAME}: '{checkpoint}' is not an EDM2 checkpoint: {err}"
+            message = (
+                str(err)
+                if str(err).startswith(NAME)
+                else f"{NAME}: '{checkpoint}' is not an EDM2 checkpoint: {err}"
+            )
             return message
         return True
 
@@ -90,5 +114,7 @@ class AutoguidanceEDM2Loader(io.ComfyNode):
         except (ValueError, OSError, KeyError) as err:
             raise ValueError(f"{NAME}: '{checkpoint}' is not a usable EDM2 checkpoint: {err}") from None
         pixel_space = int(net.img_channels) != 4  # img64 (RGB) and the bundled digits (gray)
-        log.info("%s: %s (%s, %d classes)", NAME, checkpoint, "pixels" if pixel_space else "latents", net.label_dim)
+        log.info(
+            "%s: %s (%s, %d classes)", NAME, checkpoint, "pixels" if pixel_space else "latents", net.label_dim
+        )
         return io.NodeOutput(edm2_patcher(net.eval().requires_grad_(False), pixel_space))

@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from ..edm2 import EDM2
 from ..edm2 import latents as edm2_latents
 from ..edm2 import sampling as edm2_sampling
 from ._api import (
@@ -66,7 +67,7 @@ class EDM2Config(supported_models_base.BASE):
     """A ComfyUI model config for one EDM2 network (the UNet is built by our own code)."""
 
     unet_config = {"disable_unet_model_creation": True}
-    unet_extra_config = {}
+    unet_extra_config: dict[str, Any] = {}
     sampling_settings = SAMPLING
     latent_format = EDM2Latent
     memory_usage_factor = 1.0
@@ -81,7 +82,7 @@ class EDM2Config(supported_models_base.BASE):
 class EDM2UNet(torch.nn.Module):
     """Calls the raw EDM2 UNet F(x_in, c_noise, labels) the way ComfyUI calls a diffusion model."""
 
-    def __init__(self, net: torch.nn.Module):
+    def __init__(self, net: EDM2):
         super().__init__()
         self.net = net
 
@@ -115,7 +116,7 @@ class EDM2Sampling(model_sampling.ModelSamplingContinuousEDM, EDMNoiseScaling):
 class EDM2Model(model_base.BaseModel):
     """ComfyUI ``BaseModel`` for EDM2 (model type EDM, σ ∈ [0.002, 80], σ_data = 0.5)."""
 
-    def __init__(self, net: torch.nn.Module, pixel_space: bool, device: Any = None):
+    def __init__(self, net: EDM2, pixel_space: bool, device: Any = None):
         config = EDM2Config(pixel_space, int(net.img_channels))
         config.set_inference_dtype(next(net.parameters()).dtype, None)
         super().__init__(config, model_type=model_base.ModelType.EDM, device=device)
@@ -145,7 +146,7 @@ class EDM2Model(model_base.BaseModel):
         return None
 
 
-def edm2_patcher(net: torch.nn.Module, pixel_space: bool) -> Any:
+def edm2_patcher(net: EDM2, pixel_space: bool) -> Any:
     """Wrap one EDM2 network in a ComfyUI ``ModelPatcher`` managed by its model management."""
     offload = model_management.unet_offload_device()
     model = EDM2Model(net, pixel_space, device=offload)

@@ -13,9 +13,15 @@ from .model_patch import AutoguidanceModelPatch
 from .schedules import SCHEDULE_NODES
 
 NODE_CLASSES: tuple[type[io.ComfyNode], ...] = (
-    AutoguidanceGuider, AutoguidanceModelPatch, *SCHEDULE_NODES,
-    AutoguidanceEDM2Loader, AutoguidanceEDM2ClassConditioning, AutoguidanceEDM2EmptyLatent,
-    AutoguidanceEDM2PixelsToImage, AutoguidanceEDM2VAEDecode, AutoguidancePairInspector,
+    AutoguidanceGuider,
+    AutoguidanceModelPatch,
+    *SCHEDULE_NODES,
+    AutoguidanceEDM2Loader,
+    AutoguidanceEDM2ClassConditioning,
+    AutoguidanceEDM2EmptyLatent,
+    AutoguidanceEDM2PixelsToImage,
+    AutoguidanceEDM2VAEDecode,
+    AutoguidancePairInspector,
 )
 
 
