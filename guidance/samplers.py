@@ -28,7 +28,8 @@ def karras_sigmas(
         raise ValueError(f"karras_sigmas: num_steps must be at least 1 (got {num_steps})")
     if not 0 < sigma_min < sigma_max:
         raise ValueError(
-            f"karras_sigmas: need 0 < sigma_min < sigma_max (got sigma_min={sigma_min}, sigma_max={sigma_max})"
+            "karras_sigmas: need 0 < sigma_min < sigma_max "
+            f"(got sigma_min={sigma_min}, sigma_max={sigma_max})"
         )
     if rho <= 0:
         raise ValueError(f"karras_sigmas: rho must be positive (got {rho}); EDM uses 7")
