@@ -166,6 +166,13 @@ def add_pre_cfg_hook(patcher: Any, hook: Any) -> None:
     patcher.set_model_sampler_pre_cfg_function(hook)
 
 
+def add_run_wrapper(patcher: Any, key: str, wrapper: Any) -> None:
+    """Wrap every sampling run of ``patcher``: ``wrapper(executor, *args, **kwargs)`` around
+    ``CFGGuider.outer_sample`` (``ModelPatcher.add_wrapper_with_key``, ``WrappersMP.OUTER_SAMPLE``;
+    0.3.64, 0.33.0). Both the guider and the plain KSampler run through it."""
+    patcher.add_wrapper_with_key(patcher_extension.WrappersMP.OUTER_SAMPLE, key, wrapper)
+
+
 def unload(model: Any) -> None:
     """Unload every loaded patcher of the ``BaseModel`` ``model`` (weights back clean and offloaded).
 

@@ -54,35 +54,71 @@ def step_weight(schedule: Schedule, model: Any, sigma: torch.Tensor) -> torch.Te
     return schedule.weight(schedule_sigma(model.model_sampling, sigma))
 
 
+RUN_EVENT = "autoguidance.run"  # the message the schedule widget listens for (web/schedule_widget.js)
+
+
 class GuideTerm:
     """The autoguidance term Δ as a ComfyUI ``sampler_pre_cfg_function``.
 
     ``cond_list`` is the guide's processed positive conds for the run (set by the guider, which
     processes them against the guide's own model); when None, the main model's processed
-    positive conds of the step are used (the KSampler patch). ``calls`` counts guide evaluations.
+    positive conds of the step are used (the KSampler patch). Each run records every model
+    evaluation (σ, σ_edm, guide evaluated?) and, when ``node_id`` is set, sends it to the front
+    end at the end of the run, so the widget draws the σ steps that were really used.
     """
 
     def __init__(self, guide: Any, schedule: Schedule):
         self.guide = guide
         self.schedule = schedule
         self.cond_list: list[dict] | None = None
-        self.calls = 0
+        self.node_id: str | None = None
+        self.evaluations: list[tuple[float, float, bool]] = []
+
+    def __deepcopy__(self, memo: dict) -> GuideTerm:
+        return self  # like a closure: a clone of the patched model keeps this term (and its guide)
+
+    @property
+    def calls(self) -> int:
+        """Guide evaluations in the last run."""
+        return sum(guided for _, _, guided in self.evaluations)
 
     def __call__(self, args: dict) -> list:
         out, sigma, x = args["conds_out"], args["sigma"], args["input"]
-        w = step_weight(self.schedule, args["model"], sigma).to(x.device)  # [B]
-        if not bool((w != 1).any()):
+        sigma_edm = schedule_sigma(args["model"].model_sampling, sigma)
+        w = self.schedule.weight(sigma_edm).to(x.device)  # [B]
+        guided = bool((w != 1).any())
+        self.evaluations.append((float(sigma.reshape(-1)[0]), float(sigma_edm.reshape(-1)[0]), guided))
+        if not guided:
             return out  # outside the interval: the guide is not evaluated
         cond_list = self.cond_list if self.cond_list is not None else args["conds"][0]
         options = _api.guide_model_options(self.guide, _api.sample_sigmas(args["model_options"]))
-        self.calls += 1
         guide_pred = evaluate_guide(self.guide, cond_list, x, sigma, options)
         delta = guidance_term(out[0].float(), guide_pred.float(), w)  # float32 whatever the two dtypes
         return [o if o is None else (o.float() + delta).to(o.dtype) for o in out]
+
+    def around_run(self, executor: Any, *args: Any, **kwargs: Any) -> Any:
+        """ComfyUI's outer-sample wrapper: a fresh record per run, sent to the front end after it."""
+        self.evaluations = []
+        result = executor(*args, **kwargs)
+        if self.node_id is not None:
+            _api.send_to_front_end(RUN_EVENT, self.report())
+        return result
+
+    def report(self) -> dict:
+        """The last run for the widget: every evaluation's σ and σ_edm, and which ran the guide."""
+        return {
+            "node": self.node_id,
+            "sigmas": [s for s, _, _ in self.evaluations],
+            "sigmas_edm": [s for _, s, _ in self.evaluations],
+            "guided": [g for _, _, g in self.evaluations],
+            "guide_evaluations": self.calls,
+            "evaluations": len(self.evaluations),
+        }
 
 
 def attach_guide(main: Any, guide: Any, term: GuideTerm) -> Any:
     """A clone of ``main`` that loads ``guide`` with it and adds ``term`` to every step."""
     patched = _api.with_additional_model(main, guide)
     _api.add_pre_cfg_hook(patched, term)
+    _api.add_run_wrapper(patched, RUN_EVENT, term.around_run)
     return patched

@@ -67,7 +67,6 @@ class AutoguidanceCFGGuider(CFGGuider):
         self.term.cond_list = process_guide_conds(
             self.guide, self.guide_original_conds, noise, device, latent_image, denoise_mask, seed, **kwargs
         )
-        self.term.calls = 0
         return super().inner_sample(
             noise,
             latent_image,
@@ -113,6 +112,11 @@ def check_cfg_needs_negative(cfg: float, negative: Any, cfg_schedule: Schedule |
             "Connect a negative conditioning (an empty prompt works), "
             "or set cfg to 1 and disconnect cfg_schedule."
         )
+
+
+def node_id(node: type[io.ComfyNode]) -> str | None:
+    """The executing node's id in the prompt (None when called outside ComfyUI's executor)."""
+    return getattr(getattr(node, "hidden", None), "unique_id", None)
 
 
 def cfg_schedule_for(cfg: float, cfg_schedule: Schedule | None) -> Schedule:
@@ -219,6 +223,7 @@ class AutoguidanceGuider(io.ComfyNode):
                 ),
             ],
             outputs=[io.Guider.Output()],
+            hidden=[io.Hidden.unique_id],
         )
 
     @classmethod
@@ -245,5 +250,6 @@ class AutoguidanceGuider(io.ComfyNode):
         guide = separate_guide(GUIDER_NAME, model, guide_model)
         ag = schedule if schedule is not None else Constant(w)
         guider = AutoguidanceCFGGuider(model, guide, ag, cfg_schedule_for(cfg, cfg_schedule))
+        guider.term.node_id = node_id(cls)
         guider.set_conds(positive, negative, guide_positive)
         return io.NodeOutput(guider)

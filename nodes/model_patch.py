@@ -14,16 +14,18 @@ from typing import Any
 from ..guidance import Constant, Schedule
 from ._api import io
 from .guide_model import GuideTerm, attach_guide
-from .guider import model_inputs, schedule_input, w_input
+from .guider import model_inputs, node_id, schedule_input, w_input
 from .pair_checks import check_pair
 from .shared_checkpoint import separate_guide
 
 PATCH_NAME = "Autoguidance (KSampler patch)"
 
 
-def patch_model(main: Any, guide: Any, schedule: Schedule) -> Any:
+def patch_model(main: Any, guide: Any, schedule: Schedule, node: str | None = None) -> Any:
     """A clone of ``main`` that loads ``guide`` with it and applies autoguidance each step."""
-    return attach_guide(main, guide, GuideTerm(guide, schedule))
+    term = GuideTerm(guide, schedule)
+    term.node_id = node
+    return attach_guide(main, guide, term)
 
 
 class AutoguidanceModelPatch(io.ComfyNode):
@@ -43,10 +45,12 @@ class AutoguidanceModelPatch(io.ComfyNode):
                 schedule_input("schedule", "Optional w(σ) for autoguidance; replaces 'w' when connected."),
             ],
             outputs=[io.Model.Output()],
+            hidden=[io.Hidden.unique_id],
         )
 
     @classmethod
     def execute(cls, model, guide_model, w, schedule=None) -> io.NodeOutput:
         check_pair(PATCH_NAME, model, guide_model)
         guide = separate_guide(PATCH_NAME, model, guide_model)
-        return io.NodeOutput(patch_model(model, guide, schedule if schedule is not None else Constant(w)))
+        schedule = schedule if schedule is not None else Constant(w)
+        return io.NodeOutput(patch_model(model, guide, schedule, node_id(cls)))

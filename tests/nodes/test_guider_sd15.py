@@ -280,3 +280,45 @@ def test_same_checkpoint_guide_is_one_extra_copy_and_never_repatched(comfy, pair
         for name, fn in originals.items():
             setattr(mp.ModelPatcher, name, fn)
     assert per_run[0] == per_run[1] and per_run[0]  # 3 vs 11 evaluations, the same patch work: none per pass
+
+
+def test_each_run_reports_its_sigma_steps_to_the_front_end(comfy, pair, monkeypatch):
+    """After a run, the node sends the widget every evaluation's σ and whether the guide ran."""
+    import comfy.sample
+
+    from comfyui_autoguidance.guidance import Constant, Interval
+    from comfyui_autoguidance.nodes import _api
+    from comfyui_autoguidance.nodes.guide_model import RUN_EVENT
+    from comfyui_autoguidance.nodes.model_patch import patch_model
+
+    sent = []
+    monkeypatch.setattr(_api, "send_to_front_end", lambda event, data: sent.append((event, data)))
+    main, guide = pair
+    schedule = Interval(Constant(2.0), 0.28, 5.42)
+    guider = make_guider(main, guide, text_cond(10), schedule=schedule)
+    guider.term.node_id = "7"
+    sigmas = sigmas_for(main, steps=4)
+    run_guider(guider, sigmas)
+    patched = patch_model(main, guide, schedule, node="9")
+    noise = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0))
+    comfy.sample.sample(
+        patched,
+        noise,
+        4,
+        1.0,
+        "heun",
+        "karras",
+        text_cond(10),
+        text_cond(11),
+        torch.zeros_like(noise),
+        seed=0,
+        disable_pbar=True,
+    )
+    assert [(event, data["node"]) for event, data in sent] == [(RUN_EVENT, "7"), (RUN_EVENT, "9")]
+    for _, data in sent:
+        heun = [float(s) for s in sigmas[:-1]] + [float(s) for s in sigmas[1:-1]]  # steps, then corrections
+        assert sorted(data["sigmas"]) == pytest.approx(sorted(heun))
+        assert data["sigmas_edm"] == data["sigmas"]  # an ε model: σ_edm is ComfyUI's σ
+        assert data["guided"] == [0.28 < s <= 5.42 for s in data["sigmas"]]
+        assert data["guide_evaluations"] == sum(data["guided"]) and data["evaluations"] == len(heun)
+    assert guider.guide_calls == sent[0][1]["guide_evaluations"] > 0
