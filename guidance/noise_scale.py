@@ -20,7 +20,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-#----------------------------------------------------------------------------
+# ----------------------------------------------------------------------------
 # The two maps and their inverses (x_σ = (1 − σ)·x0 + σ·k·ε for flow).
 
 
@@ -45,7 +45,7 @@ def ratio_to_edm(signal: Tensor, noise: Tensor) -> Tensor:
     return torch.as_tensor(noise).to(torch.float64) / torch.as_tensor(signal).to(torch.float64)
 
 
-#----------------------------------------------------------------------------
+# ----------------------------------------------------------------------------
 # Kind → (to σ_edm, from σ_edm): a dispatch table, so a new kind is one line.
 
 Map = Callable[[Tensor, float], Tensor]
@@ -59,8 +59,9 @@ def _maps(kind: str) -> tuple[Map, Map]:
     try:
         return NOISE_KINDS[kind]
     except KeyError:
-        raise ValueError(f"noise scale: unknown noise kind (got {kind!r}); valid kinds: "
-                         f"{', '.join(sorted(NOISE_KINDS))}") from None
+        raise ValueError(
+            f"noise scale: unknown noise kind (got {kind!r}); valid kinds: {', '.join(sorted(NOISE_KINDS))}"
+        ) from None
 
 
 def to_edm(kind: str, sigma: Tensor, noise_scale: float = 1.0) -> Tensor:

@@ -6,7 +6,7 @@ clean latent and noise. That owner fixes the noise kind:
 
 | owner of ``noise_scaling`` | x_σ | σ_edm | model types |
 | --- | --- | --- | --- |
-| ``EPS`` | x0 + σ·ε | σ | EPS, V_PREDICTION, V_PREDICTION_EDM, EDM, V_PREDICTION_CONTINUOUS, X0, IMG_TO_IMG, STABLE_CASCADE, LCM |
+| ``EPS`` | x0 + σ·ε | σ | EPS, V_PREDICTION(_EDM, _CONTINUOUS), EDM, X0, IMG_TO_IMG, STABLE_CASCADE, LCM |
 | ``V_PREDICTION_DDPM`` (0.33) | x0 + σ·ε | σ | V_PREDICTION_DDPM (CogVideoX) |
 | ``COSMOS_RFLOW`` | x0 + σ·ε | σ | FLOW_COSMOS (its σ is already EDM's) |
 | ``CONST`` | (1 − σ)·x0 + σ·k·ε | k·σ/(1 − σ) | FLOW, FLUX, FLOW_AV; k = ``noise_scale`` (0.33), else 1 |
@@ -61,9 +61,12 @@ def is_flow(sampling: Any) -> bool:
 
 
 def measured_sigma(sampling: Any, sigma: Tensor) -> Tensor:
-    """σ_edm = b/a read off ``noise_scaling(σ, ε, x0)`` itself: x0 = 1, ε = 0 gives a; x0 = 0, ε = 1 gives b."""
+    """σ_edm = b/a read off ``noise_scaling(σ, ε, x0)``: x0 = 1, ε = 0 gives a; x0 = 0, ε = 1 gives b."""
     s = torch.as_tensor(sigma).to(torch.float64).reshape(-1)  # [B]
-    one, zero = torch.ones(s.shape[0], 1, dtype=torch.float64), torch.zeros(s.shape[0], 1, dtype=torch.float64)
+    one, zero = (
+        torch.ones(s.shape[0], 1, dtype=torch.float64),
+        torch.zeros(s.shape[0], 1, dtype=torch.float64),
+    )
     signal = sampling.noise_scaling(s, zero.clone(), one.clone())[:, 0]  # a, [B]
     noise = sampling.noise_scaling(s, one.clone(), zero.clone())[:, 0]  # b, [B]
     return ratio_to_edm(signal, noise).reshape(torch.as_tensor(sigma).shape)
@@ -78,8 +81,12 @@ def schedule_sigma(sampling: Any, sigma: Tensor) -> Tensor:
     if name not in _warned:
         _warned.add(name)
         owner = noise_scaling_owner(sampling)
-        log.warning("Autoguidance: unknown model-sampling type %s (noise_scaling from %s): schedules use σ_edm "
-                    "measured from its noise_scaling", name, getattr(owner, "__name__", None))
+        log.warning(
+            "Autoguidance: unknown model-sampling type %s (noise_scaling from %s): schedules use σ_edm "
+            "measured from its noise_scaling",
+            name,
+            getattr(owner, "__name__", None),
+        )
     return measured_sigma(sampling, sigma)
 
 
@@ -95,7 +102,7 @@ def sigma_range(sampling: Any) -> dict[str, Any]:
     """
     lo, hi = float(sampling.sigma_min), float(sampling.sigma_max)
     edm_lo, edm_hi = _edm(sampling, lo), _edm(sampling, hi)
-    finite_hi = edm_hi
+    finite_hi: float | None = edm_hi
     if not math.isfinite(edm_hi):
         table = torch.as_tensor(getattr(sampling, "sigmas", torch.tensor([]))).reshape(-1)
         below = table[table < hi]
@@ -103,7 +110,8 @@ def sigma_range(sampling: Any) -> dict[str, Any]:
     return {
         "noise_kind": noise_kind(sampling) or "measured",
         "noise_multiplier": noise_multiplier(sampling),
-        "sigma_min": lo, "sigma_max": hi,
+        "sigma_min": lo,
+        "sigma_max": hi,
         "sigma_edm_min": edm_lo,
         "sigma_edm_max": edm_hi if math.isfinite(edm_hi) else None,
         "sigma_edm_max_finite": finite_hi,

@@ -40,8 +40,10 @@ def _noise_problem(main: Any, guide: Any) -> str | None:
     m, g = _sampling(main), _sampling(guide)
     m_kind, g_kind = noise_kind(m), noise_kind(g)
     if m_kind != g_kind:
-        return (f"different noise parameterisations ({NOISE_KIND_NAMES.get(m_kind)} vs "
-                f"{NOISE_KIND_NAMES.get(g_kind)}): the same σ means different noise levels")
+        return (
+            f"different noise parameterisations ({NOISE_KIND_NAMES.get(m_kind)} vs "
+            f"{NOISE_KIND_NAMES.get(g_kind)}): the same σ means different noise levels"
+        )
     if m_kind == "flow" and not math.isclose(noise_multiplier(m), noise_multiplier(g), rel_tol=1e-6):
         return f"different noise multipliers ({noise_multiplier(m):g} vs {noise_multiplier(g):g})"
     return None
@@ -67,9 +69,16 @@ def warn_uncovered_range(main: Any, guide: Any) -> None:
     m, g = sigma_range(_sampling(main)), sigma_range(_sampling(guide))
     m_hi, g_hi = m["sigma_edm_max"] or math.inf, g["sigma_edm_max"] or math.inf
     if m_hi > 1.05 * g_hi or m["sigma_edm_min"] < g["sigma_edm_min"] / 1.05:
-        log.warning("Autoguidance: the guide %s covers σ_edm [%.4g, %.4g], the main model %s samples [%.4g, %.4g]; "
-                    "outside its range the guide sees noise levels it was not trained on",
-                    describe(guide), g["sigma_edm_min"], g_hi, describe(main), m["sigma_edm_min"], m_hi)
+        log.warning(
+            "Autoguidance: the guide %s covers σ_edm [%.4g, %.4g], the main model %s samples [%.4g, %.4g]; "
+            "outside its range the guide sees noise levels it was not trained on",
+            describe(guide),
+            g["sigma_edm_min"],
+            g_hi,
+            describe(main),
+            m["sigma_edm_min"],
+            m_hi,
+        )
 
 
 def check_pair(node: str, main: Any, guide: Any) -> None:

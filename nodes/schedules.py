@@ -26,8 +26,10 @@ LO_TIP = (
     "for SD1.5/SDXL (about 0.03 to 14.6) and EDM2 (0.002 to 80); for flow models (SD3, Flux, Wan, …) "
     "σ_flow/(1 − σ_flow), converted per model, so one interval means the same on every family."
 )
-HI_TIP = ("Guide only up to this noise level (inclusive), as the noise-to-signal ratio σ; 5.42 on Flux is "
-          "σ_flow ≈ 0.844, and σ_flow = 1 (pure noise) is infinitely high.")
+HI_TIP = (
+    "Guide only up to this noise level (inclusive), as the noise-to-signal ratio σ; 5.42 on Flux is "
+    "σ_flow ≈ 0.844, and σ_flow = 1 (pure noise) is infinitely high."
+)
 
 
 def _w(name: str, default: float, tooltip: str = W_TIP) -> io.Float.Input:
@@ -77,7 +79,9 @@ class AutoguidanceScheduleConstant(_ScheduleNode):
             node_id=cls.NODE_ID,
             display_name=cls.DISPLAY,
             category=CATEGORY,
-            description="The same guidance weight w at every noise level (the paper's choice for autoguidance).",
+            description=(
+                "The same guidance weight w at every noise level (the paper's choice for autoguidance)."
+            ),
             inputs=[_w("w", 2.0)],
             outputs=[ScheduleType.Output(display_name="schedule")],
         )
@@ -114,8 +118,10 @@ class AutoguidanceScheduleRamp(_ScheduleNode):
             node_id=cls.NODE_ID,
             display_name=cls.DISPLAY,
             category=CATEGORY,
-            description=("w moves from w_start at sigma_start to w_end at sigma_end, held beyond the ends; σ is "
-                         "the noise-to-signal ratio on every model (σ_flow/(1 − σ_flow) for flow models)."),
+            description=(
+                "w moves from w_start at sigma_start to w_end at sigma_end, held beyond the ends; "
+                "σ is the noise-to-signal ratio on every model (σ_flow/(1 − σ_flow) for flow models)."
+            ),
             inputs=[
                 _w("w_start", 3.0, "Weight at sigma_start (and above it when sigma_start is the larger σ)."),
                 _w("w_end", 1.0, "Weight at sigma_end (and beyond it)."),
@@ -148,8 +154,10 @@ class AutoguidanceScheduleKnots(_ScheduleNode):
             node_id=cls.NODE_ID,
             display_name=cls.DISPLAY,
             category=CATEGORY,
-            description=("Any curve: weights at chosen noise levels, straight lines between them in log σ; σ is "
-                         "the noise-to-signal ratio on every model (σ_flow/(1 − σ_flow) for flow models)."),
+            description=(
+                "Any curve: weights at chosen noise levels, straight lines between them in log σ; "
+                "σ is the noise-to-signal ratio on every model (σ_flow/(1 − σ_flow) for flow models)."
+            ),
             inputs=[
                 io.String.Input(
                     "sigmas",
@@ -176,8 +184,10 @@ class AutoguidanceScheduleLimit(_ScheduleNode):
             node_id=cls.NODE_ID,
             display_name=cls.DISPLAY,
             category=CATEGORY,
-            description=("Restrict any schedule to σ in (sigma_lo, sigma_hi]; w = 1 and no guide pass elsewhere. "
-                         "σ is the noise-to-signal ratio on every model (σ_flow/(1 − σ_flow) for flow models)."),
+            description=(
+                "Restrict any schedule to σ in (sigma_lo, sigma_hi]; w = 1 and no guide pass elsewhere. "
+                "σ is the noise-to-signal ratio on every model (σ_flow/(1 − σ_flow) for flow models)."
+            ),
             inputs=[
                 ScheduleType.Input("schedule", tooltip="The schedule to restrict."),
                 _sigma("sigma_lo", 0.28, LO_TIP),

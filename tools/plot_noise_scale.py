@@ -73,16 +73,31 @@ def draw(out: Path) -> None:
     sigma = torch.linspace(0.0099, 0.99, 400, dtype=torch.float64)
     points = [px(float(s), float(e)) for s, e in zip(sigma, flow_to_edm(sigma), strict=True)]
     d.line(points, fill=(200, 40, 40), width=3)
-    d.text((px(0.5, 1.0)[0] + 12, px(0.5, 1.0)[1] + 4), "σ_edm = σ_flow / (1 − σ_flow)", fill=(200, 40, 40),
-           font=label, anchor="lt")
-    d.text(((xf_lo + xf_hi) / 2, TOP + 6), f"guided: σ_flow ∈ ({f_lo:.3f}, {f_hi:.3f}]", fill=(40, 90, 190),
-           font=small, anchor="mt")
+    d.text(
+        (px(0.5, 1.0)[0] + 12, px(0.5, 1.0)[1] + 4),
+        "σ_edm = σ_flow / (1 − σ_flow)",
+        fill=(200, 40, 40),
+        font=label,
+        anchor="lt",
+    )
+    d.text(
+        ((xf_lo + xf_hi) / 2, TOP + 6),
+        f"guided: σ_flow ∈ ({f_lo:.3f}, {f_hi:.3f}]",
+        fill=(40, 90, 190),
+        font=small,
+        anchor="mt",
+    )
     wrong_lo, _ = px(LO, Y_LO)  # the same numbers misread as flow σ
     y_bar = H - BOTTOM + 32
     d.line([wrong_lo, y_bar, x1, y_bar], fill=(150, 150, 150), width=4)
     notes = [
-        (((wrong_lo + x1) / 2, y_bar + 8), "(0.28, 5.42] misread as σ_flow: (0.28, 1], the wrong steps",
-         (110, 110, 110), small, "mt"),
+        (
+            ((wrong_lo + x1) / 2, y_bar + 8),
+            "(0.28, 5.42] misread as σ_flow: (0.28, 1], the wrong steps",
+            (110, 110, 110),
+            small,
+            "mt",
+        ),
         (((x0 + x1) / 2, H - 22), "σ_flow (ComfyUI's σ on SD3, Flux, Wan, …)", "black", label, "mm"),
         ((14, TOP - 26), "σ_edm (noise-to-signal ratio; SD/SDXL/EDM σ)", "black", label, "lt"),
     ]

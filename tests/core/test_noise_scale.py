@@ -66,8 +66,9 @@ def test_ve_is_the_identity_and_keeps_the_tensor():
 def test_dispatch_by_kind_and_unknown_kind_lists_the_valid_ones():
     sigma = torch.tensor([0.25])
     assert_close(to_edm("flow", sigma), torch.tensor([1 / 3], dtype=torch.float64), rtol=1e-12, atol=0)
-    assert_close(from_edm("flow", torch.tensor([1 / 3])), torch.tensor([0.25], dtype=torch.float64),
-                 rtol=1e-7, atol=0)
+    assert_close(
+        from_edm("flow", torch.tensor([1 / 3])), torch.tensor([0.25], dtype=torch.float64), rtol=1e-7, atol=0
+    )
     assert set(NOISE_KINDS) == {"ve", "flow"}
     with pytest.raises(ValueError, match=r"unknown noise kind \(got 'rf'\); valid kinds: flow, ve"):
         to_edm("rf", sigma)
@@ -80,3 +81,41 @@ def test_sdxl_interval_on_a_flow_model_means_the_same_noise_to_signal_ratios():
     schedule = Interval(Constant(2.0), 0.28, 5.42)
     sigma_flow = torch.tensor([1.0, 0.9, 0.84, 0.5, 0.25, 0.2, 0.0])
     assert schedule.weight(flow_to_edm(sigma_flow)).tolist() == [1.0, 1.0, 2.0, 2.0, 2.0, 1.0, 1.0]
+
+
+def test_every_schedule_kind_is_defined_at_a_flow_models_ends():
+    """σ_flow = 1 (the first step, pure noise) is σ_edm = inf and σ_flow = 0 is 0: no schedule gives nan."""
+    from comfyui_autoguidance.guidance import schedule_from_dict
+
+    ends = flow_to_edm(torch.tensor([1.0, 0.0]))
+    specs = [
+        {"kind": "constant", "w": 2.0},
+        {"kind": "interval", "w": 2.0, "sigma_lo": 0.28, "sigma_hi": 5.42},
+        {
+            "kind": "ramp",
+            "w_start": 3,
+            "w_end": 1,
+            "sigma_start": 14.6,
+            "sigma_end": 0.03,
+            "space": "log",
+            "shape": "cosine",
+        },
+        {
+            "kind": "ramp",
+            "w_start": 3,
+            "w_end": 1,
+            "sigma_start": 14.6,
+            "sigma_end": 0.03,
+            "space": "linear",
+            "shape": "linear",
+        },
+        {"kind": "knots", "sigmas": [0.1, 1, 5, 80], "weights": [1, 2, 2.5, 1.5]},
+    ]
+    got = {s["kind"] + s.get("space", ""): schedule_from_dict(s).weight(ends).tolist() for s in specs}
+    assert got == {
+        "constant": [2.0, 2.0],
+        "interval": [1.0, 1.0],
+        "ramplog": [3.0, 1.0],
+        "ramplinear": [3.0, 1.0],
+        "knots": [1.5, 1.0],
+    }

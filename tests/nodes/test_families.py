@@ -93,13 +93,22 @@ def sigma_edm(model, sigma: torch.Tensor) -> float:
     return float(schedule_sigma(model.get_model_object("model_sampling"), sigma.reshape(1).double())[0])
 
 
-def guider_node(main, guide, positive, w, negative=None, guide_positive=None, cfg=1.0, schedule=None,
-                cfg_schedule=None):
+def guider_node(
+    main, guide, positive, w, negative=None, guide_positive=None, cfg=1.0, schedule=None, cfg_schedule=None
+):
     from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
 
-    return AutoguidanceGuider.execute(model=main, guide_model=guide, positive=positive, negative=negative,
-                                      guide_positive=guide_positive, w=w, cfg=cfg, schedule=schedule,
-                                      cfg_schedule=cfg_schedule).result[0]
+    return AutoguidanceGuider.execute(
+        model=main,
+        guide_model=guide,
+        positive=positive,
+        negative=negative,
+        guide_positive=guide_positive,
+        w=w,
+        cfg=cfg,
+        schedule=schedule,
+        cfg_schedule=cfg_schedule,
+    ).result[0]
 
 
 def interval_node(w: float):
@@ -108,7 +117,7 @@ def interval_node(w: float):
     return AutoguidanceScheduleInterval.execute(w=w, sigma_lo=LO, sigma_hi=HI).result[0]
 
 
-#----------------------------------------------------------------------------
+# ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("pair", PAIRS, ids=pair_ids(PAIRS))
@@ -130,8 +139,15 @@ def test_guider_autoguidance_alone(models, pair):
 def test_guider_with_cfg_limited_to_an_interval(models, pair):
     """AG (w = 2) at every step plus CFG (3) only where σ_edm ∈ (0.28, 5.42]: each step matches."""
     main, guide, positive, negative, guide_positive = setup_pair(models, pair)
-    guider = guider_node(main, guide, positive, 2.0, negative=negative, guide_positive=guide_positive,
-                         cfg_schedule=interval_node(3.0))
+    guider = guider_node(
+        main,
+        guide,
+        positive,
+        2.0,
+        negative=negative,
+        guide_positive=guide_positive,
+        cfg_schedule=interval_node(3.0),
+    )
     steps = record_steps(guider)
     out = fam.sample_with_guider(main, guider, fam.empty_latent(pair.main), steps=8, seed=6)["samples"]
     assert torch.isfinite(out).all()
@@ -147,26 +163,52 @@ def test_guider_with_cfg_limited_to_an_interval(models, pair):
         assert_close(got, d_c + (w_cfg - 1) * (d_c - d_u) + (2.0 - 1) * (d_c - d_g), rtol=1e-5, atol=5e-5)
 
 
+@pytest.mark.parametrize("pair", PAIRS, ids=pair_ids(PAIRS))
+def test_guider_interval_runs_the_guide_exactly_inside(models, pair):
+    """An autoguidance interval (0.28, 5.42] in σ_edm: guide evaluations = steps whose σ_edm is inside."""
+    main, guide, positive, _, guide_positive = setup_pair(models, pair)
+    guider = guider_node(
+        main, guide, positive, 1.0, guide_positive=guide_positive, schedule=interval_node(2.0)
+    )
+    with fam.Spy(guide) as spy:
+        out = fam.sample_with_guider(main, guider, fam.empty_latent(pair.main), steps=8, seed=9)["samples"]
+    assert torch.isfinite(out).all()
+    expected = [float(s) for s in fam.step_sigmas(main, 8)[:-1] if LO < sigma_edm(main, s) <= HI]
+    assert 0 < len(expected) < 8
+    assert spy.sigmas == pytest.approx(expected, rel=1e-6) and guider.guide_calls == len(expected)
+
+
 def ksampler_patch_xfail(pair: fam.Pair):
     if pair.own_guide_conditioning:
-        return pytest.mark.xfail(strict=True, raises=(ValueError, RuntimeError), reason=(
-            "the KSampler patch feeds the main model's conds to the guide; Klein 4B reads Qwen3-4B embeddings "
-            "(7680 wide), Klein 9B Qwen3-8B (12288): the patch needs its own guide conditioning, or must refuse "
-            "such a pair with a clear error"))
+        return pytest.mark.xfail(
+            strict=True,
+            raises=(ValueError, RuntimeError),
+            reason=(
+                "the KSampler patch feeds the main model's conds to the guide; Klein 4B reads Qwen3-4B "
+                "embeddings (7680 wide), Klein 9B Qwen3-8B (12288): the patch needs its own guide "
+                "conditioning, or must refuse such a pair with a clear error"
+            ),
+        )
     return ()
 
 
-@pytest.mark.parametrize("pair", [pytest.param(p, marks=ksampler_patch_xfail(p)) for p in PAIRS], ids=pair_ids(PAIRS))
+@pytest.mark.parametrize(
+    "pair", [pytest.param(p, marks=ksampler_patch_xfail(p)) for p in PAIRS], ids=pair_ids(PAIRS)
+)
 def test_patch_on_plain_ksampler(models, pair):
     """The patch through the KSampler node: the guide runs exactly at the steps whose σ_edm is inside
     (0.28, 5.42], and the result equals the guider's with the same weights."""
     from comfyui_autoguidance.nodes.model_patch import AutoguidanceModelPatch
 
     main, guide, positive, negative, _ = setup_pair(models, pair)
-    patched = AutoguidanceModelPatch.execute(model=main, guide_model=guide, w=2.0, schedule=interval_node(2.0)).result[0]
+    patched = AutoguidanceModelPatch.execute(
+        model=main, guide_model=guide, w=2.0, schedule=interval_node(2.0)
+    ).result[0]
     latent = fam.empty_latent(pair.main)
     with fam.Spy(guide) as spy:
-        out = fam.sample_with_ksampler(patched, positive, negative, latent, steps=8, cfg=3.0, seed=7)["samples"]
+        out = fam.sample_with_ksampler(patched, positive, negative, latent, steps=8, cfg=3.0, seed=7)[
+            "samples"
+        ]
     assert torch.isfinite(out).all()
     expected = [float(s) for s in fam.step_sigmas(main, 8)[:-1] if LO < sigma_edm(main, s) <= HI]
     assert spy.sigmas == pytest.approx(expected, rel=1e-6)
@@ -191,14 +233,17 @@ def test_flux_interval_guides_exactly_the_steps_inside_in_noise_to_signal_ratio(
     assert naive != expected
 
 
-#----------------------------------------------------------------------------
+# ----------------------------------------------------------------------------
 # The family table is what ComfyUI does.
 
 
-@pytest.mark.parametrize("family", [*fam.FAMILIES, fam.SD35_LARGE, fam.SD35_MEDIUM, fam.FLUX2_KLEIN_9B,
-                                    fam.FLUX2_KLEIN_4B], ids=lambda f: f.name)
+@pytest.mark.parametrize(
+    "family",
+    [*fam.FAMILIES, fam.SD35_LARGE, fam.SD35_MEDIUM, fam.FLUX2_KLEIN_9B, fam.FLUX2_KLEIN_4B],
+    ids=lambda f: f.name,
+)
 def test_detection_table_is_true(comfy, family):
-    """Detected families load from their file as the same model; the others are not recognised at this size."""
+    """Detected families load from their file as the same model; others are not recognised at this size."""
     import comfy.sd
 
     if family.current_only and not fam.is_current():
@@ -220,7 +265,16 @@ def test_detection_table_is_true(comfy, family):
 
 def test_families_cover_the_issue(comfy):
     names = {p.name for p in fam.pairs()}
-    assert {"sd15", "sd2_768v", "sdxl", "sd3", "flux_dev", "wan21", "hunyuan_video", "sd35_large+sd35_medium"} <= names
+    assert {
+        "sd15",
+        "sd2_768v",
+        "sdxl",
+        "sd3",
+        "flux_dev",
+        "wan21",
+        "hunyuan_video",
+        "sd35_large+sd35_medium",
+    } <= names
     assert names & {"lumina2", "chroma", "qwen_image"}
     if fam.is_current():
         assert {"flux2_klein_9b+flux2_klein_4b", "z_image"} <= names

@@ -20,9 +20,18 @@ pytestmark = pytest.mark.comfyui
 
 # ModelType → the stated map: "ve" σ_edm = σ; "flow" σ_edm = k·σ/(1 − σ).
 STATED = {
-    "EPS": "ve", "V_PREDICTION": "ve", "V_PREDICTION_EDM": "ve", "STABLE_CASCADE": "ve", "EDM": "ve",
-    "V_PREDICTION_CONTINUOUS": "ve", "IMG_TO_IMG": "ve", "FLOW_COSMOS": "ve", "V_PREDICTION_DDPM": "ve",
-    "FLOW": "flow", "FLUX": "flow", "FLOW_AV": "flow",
+    "EPS": "ve",
+    "V_PREDICTION": "ve",
+    "V_PREDICTION_EDM": "ve",
+    "STABLE_CASCADE": "ve",
+    "EDM": "ve",
+    "V_PREDICTION_CONTINUOUS": "ve",
+    "IMG_TO_IMG": "ve",
+    "FLOW_COSMOS": "ve",
+    "V_PREDICTION_DDPM": "ve",
+    "FLOW": "flow",
+    "FLUX": "flow",
+    "FLOW_AV": "flow",
     "IMG_TO_IMG_FLOW": "flow",  # adds no noise at all (image editing); samples on CONST's flow σ
 }
 NOISE_FREE = {"IMG_TO_IMG_FLOW"}
@@ -46,8 +55,10 @@ def sampling_for(model_type: str):
 def measured(sampling, sigma: torch.Tensor) -> torch.Tensor:
     """b / a from noise_scaling itself, independently of nodes/noise_scale.py."""
     s = sigma.double().reshape(-1, 1, 1, 1)
-    ones, zeros = torch.ones(len(sigma), 1, 2, 2, dtype=torch.float64), torch.zeros(len(sigma), 1, 2, 2,
-                                                                                     dtype=torch.float64)
+    ones, zeros = (
+        torch.ones(len(sigma), 1, 2, 2, dtype=torch.float64),
+        torch.zeros(len(sigma), 1, 2, 2, dtype=torch.float64),
+    )
     a = sampling.noise_scaling(s.reshape(-1), zeros.clone(), ones.clone())[:, 0, 0, 0]
     b = sampling.noise_scaling(s.reshape(-1), ones.clone(), zeros.clone())[:, 0, 0, 0]
     return b / a
@@ -66,7 +77,9 @@ def test_every_model_type_maps_to_its_noise_to_signal_ratio():
         assert noise_kind(sampling) == STATED[model_type.name], model_type.name
         lo, hi = float(sampling.sigma_min), float(sampling.sigma_max)
         top = min(hi, 0.999) if STATED[model_type.name] == "flow" else hi
-        sigma = torch.exp(torch.linspace(torch.log(torch.tensor(max(lo, 1e-3))), torch.log(torch.tensor(top)), 7))
+        sigma = torch.exp(
+            torch.linspace(torch.log(torch.tensor(max(lo, 1e-3))), torch.log(torch.tensor(top)), 7)
+        )
         got = schedule_sigma(sampling, sigma)
         if model_type.name in NOISE_FREE:
             assert torch.equal(measured(sampling, sigma), torch.zeros(7, dtype=torch.float64))
@@ -76,14 +89,17 @@ def test_every_model_type_maps_to_its_noise_to_signal_ratio():
 
 
 def test_every_prediction_class_is_in_the_table():
-    """Each class that defines noise_scaling (in comfy.model_sampling, and LCM's base) is named in the table."""
+    """Each class defining noise_scaling (comfy.model_sampling's, and LCM's base) is in the table."""
     import comfy.model_sampling
     from comfy_extras.nodes_model_advanced import LCM
 
     from comfyui_autoguidance.nodes.noise_scale import NOISE_KIND_OF_OWNER, noise_scaling_owner
 
-    owners = {c.__name__ for _, c in inspect.getmembers(comfy.model_sampling, inspect.isclass)
-              if "noise_scaling" in vars(c)}
+    owners = {
+        c.__name__
+        for _, c in inspect.getmembers(comfy.model_sampling, inspect.isclass)
+        if "noise_scaling" in vars(c)
+    }
     assert owners <= set(NOISE_KIND_OF_OWNER), f"not in the table: {owners - set(NOISE_KIND_OF_OWNER)}"
     assert noise_scaling_owner(LCM()).__name__ == "EPS"
 
@@ -119,7 +135,9 @@ def test_const_noise_multiplier_on_current_comfyui():
     sampling.set_noise_scale(0.5)
     sigma = torch.tensor([0.2, 0.6])
     assert_close(schedule_sigma(sampling, sigma), measured(sampling, sigma), rtol=1e-9, atol=0)
-    assert_close(schedule_sigma(sampling, sigma), 0.5 * sigma.double() / (1 - sigma.double()), rtol=1e-9, atol=0)
+    assert_close(
+        schedule_sigma(sampling, sigma), 0.5 * sigma.double() / (1 - sigma.double()), rtol=1e-9, atol=0
+    )
 
 
 def test_an_unknown_prediction_type_is_measured_not_assumed(caplog):

@@ -38,7 +38,9 @@ def run_node(node_name: str, main, guide, positive):
     from comfyui_autoguidance.nodes.model_patch import AutoguidanceModelPatch
 
     if node_name == "AutoguidanceGuider":
-        return AutoguidanceGuider.execute(model=main, guide_model=guide, positive=positive, w=2.0, cfg=1.0).result[0]
+        return AutoguidanceGuider.execute(
+            model=main, guide_model=guide, positive=positive, w=2.0, cfg=1.0
+        ).result[0]
     return AutoguidanceModelPatch.execute(model=main, guide_model=guide, w=2.0).result[0]
 
 
@@ -58,23 +60,41 @@ def loads(monkeypatch):
 
 
 REFUSED = [
-    ("sdxl", "sd15", r"main model SDXL \(latent SDXL, 4 ch, x = x0 \+ σ·noise\) and guide model SD15 \(latent SD15",
-     r"different latent formats \(SDXL vs SD15\)"),
-    ("sd3", "flux_dev", r"main model SD3 \(latent SD3, 16 ch, flow matching\) and guide model Flux \(latent Flux, 16 ch",
-     r"different latent formats \(SD3 vs Flux\)"),
-    ("auraflow", "sdxl", r"main model AuraFlow \(latent SDXL, 4 ch, flow matching\) and guide model SDXL",
-     r"different noise parameterisations \(flow matching vs x = x0 \+ σ·noise\)"),
+    (
+        "sdxl",
+        "sd15",
+        r"main model SDXL \(latent SDXL, 4 ch, x = x0 \+ σ·noise\) and guide model SD15 \(latent SD15",
+        r"different latent formats \(SDXL vs SD15\)",
+    ),
+    (
+        "sd3",
+        "flux_dev",
+        r"main model SD3 \(latent SD3, 16 ch, flow matching\) and guide model Flux \(latent Flux, 16 ch",
+        r"different latent formats \(SD3 vs Flux\)",
+    ),
+    (
+        "auraflow",
+        "sdxl",
+        r"main model AuraFlow \(latent SDXL, 4 ch, flow matching\) and guide model SDXL",
+        r"different noise parameterisations \(flow matching vs x = x0 \+ σ·noise\)",
+    ),
 ]
 
 
 @pytest.mark.parametrize("node_name", NODES)
-@pytest.mark.parametrize(("main_name", "guide_name", "names", "problem"), REFUSED,
-                         ids=[f"{m}+{g}" for m, g, *_ in REFUSED])
-def test_other_latent_space_or_noise_kind_is_refused_before_loading(node_name, main_name, guide_name, names,
-                                                                    problem, loads):
+@pytest.mark.parametrize(
+    ("main_name", "guide_name", "names", "problem"), REFUSED, ids=[f"{m}+{g}" for m, g, *_ in REFUSED]
+)
+def test_other_latent_space_or_noise_kind_is_refused_before_loading(
+    node_name, main_name, guide_name, names, problem, loads
+):
     main, guide = fam.build(family(main_name), 1), fam.build(family(guide_name), 2)
-    prefix = "Autoguidance Guider" if node_name == "AutoguidanceGuider" else r"Autoguidance \(KSampler patch\)"
-    with pytest.raises(ValueError, match=rf"^{prefix}: {names}.* have {problem}.*\. Pick a guide of the same family"):
+    prefix = (
+        "Autoguidance Guider" if node_name == "AutoguidanceGuider" else r"Autoguidance \(KSampler patch\)"
+    )
+    with pytest.raises(
+        ValueError, match=rf"^{prefix}: {names}.* have {problem}.*\. Pick a guide of the same family"
+    ):
         run_node(node_name, main, guide, fam.conditioning(family(main_name), 1))
     assert loads == []
 
@@ -83,7 +103,10 @@ def test_other_latent_space_or_noise_kind_is_refused_before_loading(node_name, m
 def test_sd35_large_guided_by_medium_is_accepted(node_name, loads):
     large, medium = fam.build(fam.SD35_LARGE, 1), fam.build(fam.SD35_MEDIUM, 2)
     assert type(large.model.diffusion_model) is type(medium.model.diffusion_model)
-    assert large.model.diffusion_model.x_block_self_attn_layers != medium.model.diffusion_model.x_block_self_attn_layers
+    assert (
+        large.model.diffusion_model.x_block_self_attn_layers
+        != medium.model.diffusion_model.x_block_self_attn_layers
+    )
     assert run_node(node_name, large, medium, fam.conditioning(fam.SD35_LARGE, 1)) is not None
     assert loads == []  # accepted, and still nothing loaded until sampling
 
@@ -97,8 +120,9 @@ def test_flux_pair_with_another_shift_is_accepted(node_name):
     from comfyui_autoguidance.nodes.noise_scale import sigma_range
 
     flux = family("flux_dev")
-    main = fam._node_output(ModelSamplingFlux, model=fam.build(flux, 1), max_shift=1.15, base_shift=0.5, width=64,
-                            height=64)[0]
+    main = fam._node_output(
+        ModelSamplingFlux, model=fam.build(flux, 1), max_shift=1.15, base_shift=0.5, width=64, height=64
+    )[0]
     guide = fam.build(flux, 2)
     m, g = (sigma_range(p.get_model_object("model_sampling"))["sigma_min"] for p in (main, guide))
     assert abs(m - g) / g > 0.05

@@ -52,8 +52,11 @@ CONDITIONING_NODE = textwrap.dedent('''
 
 
 def the_pair() -> fam.Pair:
-    return next(p for p in fam.ALL_PAIRS if p.name == ("flux2_klein_9b+flux2_klein_4b" if fam.is_current()
-                                                        else "sd35_large+sd35_medium"))
+    return next(
+        p
+        for p in fam.ALL_PAIRS
+        if p.name == ("flux2_klein_9b+flux2_klein_4b" if fam.is_current() else "sd35_large+sd35_medium")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -65,13 +68,21 @@ def setup(tmp_path_factory, monkeypatch_module):
     pair = the_pair()
     base = tmp_path_factory.mktemp("comfy-families")
     main, guide = fam.build(pair.main, 1), fam.build(pair.guide, 2)
-    files = {role: fam.save_unet(model, base / "models" / "diffusion_models", f"{role}-{pair.name}")
-             for role, model in (("main", main), ("guide", guide))}
-    conds = {"positive": pair.main.cond(10), "negative": pair.main.cond(11), "guide_positive": pair.guide.cond(12)}
+    files = {
+        role: fam.save_unet(model, base / "models" / "diffusion_models", f"{role}-{pair.name}")
+        for role, model in (("main", main), ("guide", guide))
+    }
+    conds = {
+        "positive": pair.main.cond(10),
+        "negative": pair.main.cond(11),
+        "guide_positive": pair.guide.cond(12),
+    }
     (base / "input").mkdir(parents=True, exist_ok=True)
     for name, cond in conds.items():
-        save_file({"cross_attn": cond[0][0].contiguous(), **{k: v.contiguous() for k, v in cond[0][1].items()}},
-                  str(base / "input" / f"{name}.safetensors"))
+        save_file(
+            {"cross_attn": cond[0][0].contiguous(), **{k: v.contiguous() for k, v in cond[0][1].items()}},
+            str(base / "input" / f"{name}.safetensors"),
+        )
     node_dir = base / "custom_nodes" / "autoguidance_test_conditioning"
     node_dir.mkdir(parents=True)
     (node_dir / "__init__.py").write_text(CONDITIONING_NODE)
@@ -91,44 +102,95 @@ def monkeypatch_module():
 
 def prompt_for(pair: fam.Pair, files: dict) -> dict:
     """Guider (AG + CFG on (0.28, 5.42]) → SamplerCustomAdvanced, and patch → KSampler; both saved."""
-    latent_node = ({"class_type": "EmptyFlux2LatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}}
-                   if fam.is_current() else
-                   {"class_type": "EmptySD3LatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}})
+    latent_node = (
+        {"class_type": "EmptyFlux2LatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}}
+        if fam.is_current()
+        else {"class_type": "EmptySD3LatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}}
+    )
     guide_positive = {"guide_positive": ["gp", 0]} if pair.own_guide_conditioning else {}
     return {
-        "main": {"class_type": "UNETLoader", "inputs": {"unet_name": files["main"], "weight_dtype": "default"}},
-        "guide": {"class_type": "UNETLoader", "inputs": {"unet_name": files["guide"], "weight_dtype": "default"}},
+        "main": {
+            "class_type": "UNETLoader",
+            "inputs": {"unet_name": files["main"], "weight_dtype": "default"},
+        },
+        "guide": {
+            "class_type": "UNETLoader",
+            "inputs": {"unet_name": files["guide"], "weight_dtype": "default"},
+        },
         "pos": {"class_type": "AutoguidanceTestConditioning", "inputs": {"file": "positive.safetensors"}},
         "neg": {"class_type": "AutoguidanceTestConditioning", "inputs": {"file": "negative.safetensors"}},
-        "gp": {"class_type": "AutoguidanceTestConditioning", "inputs": {"file": "guide_positive.safetensors"}},
-        "interval": {"class_type": "AutoguidanceScheduleInterval", "inputs": {"w": 3.0, "sigma_lo": 0.28,
-                                                                              "sigma_hi": 5.42}},
-        "guider": {"class_type": "AutoguidanceGuider", "inputs": {
-            "model": ["main", 0], "guide_model": ["guide", 0], "positive": ["pos", 0], "negative": ["neg", 0],
-            "w": 2.0, "cfg": 1.0, "cfg_schedule": ["interval", 0], **guide_positive}},
+        "gp": {
+            "class_type": "AutoguidanceTestConditioning",
+            "inputs": {"file": "guide_positive.safetensors"},
+        },
+        "interval": {
+            "class_type": "AutoguidanceScheduleInterval",
+            "inputs": {"w": 3.0, "sigma_lo": 0.28, "sigma_hi": 5.42},
+        },
+        "guider": {
+            "class_type": "AutoguidanceGuider",
+            "inputs": {
+                "model": ["main", 0],
+                "guide_model": ["guide", 0],
+                "positive": ["pos", 0],
+                "negative": ["neg", 0],
+                "w": 2.0,
+                "cfg": 1.0,
+                "cfg_schedule": ["interval", 0],
+                **guide_positive,
+            },
+        },
         "noise": {"class_type": "RandomNoise", "inputs": {"noise_seed": 3}},
         "sampler": {"class_type": "KSamplerSelect", "inputs": {"sampler_name": "euler"}},
-        "sigmas": {"class_type": "BasicScheduler", "inputs": {"model": ["main", 0], "scheduler": "simple",
-                                                              "steps": 6, "denoise": 1.0}},
+        "sigmas": {
+            "class_type": "BasicScheduler",
+            "inputs": {"model": ["main", 0], "scheduler": "simple", "steps": 6, "denoise": 1.0},
+        },
         "latent": latent_node,
-        "run": {"class_type": "SamplerCustomAdvanced", "inputs": {
-            "noise": ["noise", 0], "guider": ["guider", 0], "sampler": ["sampler", 0], "sigmas": ["sigmas", 0],
-            "latent_image": ["latent", 0]}},
-        "save_guider": {"class_type": "SaveLatent", "inputs": {"samples": ["run", 0],
-                                                               "filename_prefix": "families/guider"}},
+        "run": {
+            "class_type": "SamplerCustomAdvanced",
+            "inputs": {
+                "noise": ["noise", 0],
+                "guider": ["guider", 0],
+                "sampler": ["sampler", 0],
+                "sigmas": ["sigmas", 0],
+                "latent_image": ["latent", 0],
+            },
+        },
+        "save_guider": {
+            "class_type": "SaveLatent",
+            "inputs": {"samples": ["run", 0], "filename_prefix": "families/guider"},
+        },
     }
 
 
 def with_patch(prompt: dict) -> dict:
-    return {**prompt,
-            "patch": {"class_type": "AutoguidanceModelPatch", "inputs": {"model": ["main", 0],
-                                                                          "guide_model": ["guide", 0], "w": 2.0}},
-            "ksampler": {"class_type": "KSampler", "inputs": {
-                "model": ["patch", 0], "seed": 3, "steps": 6, "cfg": 3.0, "sampler_name": "euler",
-                "scheduler": "simple", "positive": ["pos", 0], "negative": ["neg", 0], "latent_image": ["latent", 0],
-                "denoise": 1.0}},
-            "save_patch": {"class_type": "SaveLatent", "inputs": {"samples": ["ksampler", 0],
-                                                                  "filename_prefix": "families/patch"}}}
+    return {
+        **prompt,
+        "patch": {
+            "class_type": "AutoguidanceModelPatch",
+            "inputs": {"model": ["main", 0], "guide_model": ["guide", 0], "w": 2.0},
+        },
+        "ksampler": {
+            "class_type": "KSampler",
+            "inputs": {
+                "model": ["patch", 0],
+                "seed": 3,
+                "steps": 6,
+                "cfg": 3.0,
+                "sampler_name": "euler",
+                "scheduler": "simple",
+                "positive": ["pos", 0],
+                "negative": ["neg", 0],
+                "latent_image": ["latent", 0],
+                "denoise": 1.0,
+            },
+        },
+        "save_patch": {
+            "class_type": "SaveLatent",
+            "inputs": {"samples": ["ksampler", 0], "filename_prefix": "families/patch"},
+        },
+    }
 
 
 def saved_latent(server, entry: dict, node: str) -> torch.Tensor:
@@ -153,12 +215,22 @@ def test_pair_runs_on_a_live_server_as_in_process(setup):
 
     interval = AutoguidanceScheduleInterval.execute(w=3.0, sigma_lo=0.28, sigma_hi=5.42).result[0]
     guider = AutoguidanceGuider.execute(
-        model=main, guide_model=guide, positive=conds["positive"], negative=conds["negative"], w=2.0, cfg=1.0,
-        cfg_schedule=interval, guide_positive=conds["guide_positive"] if pair.own_guide_conditioning else None,
+        model=main,
+        guide_model=guide,
+        positive=conds["positive"],
+        negative=conds["negative"],
+        w=2.0,
+        cfg=1.0,
+        cfg_schedule=interval,
+        guide_positive=conds["guide_positive"] if pair.own_guide_conditioning else None,
     ).result[0]
-    latent = fam.run_node("comfy_extras.nodes_flux" if fam.is_current() else "comfy_extras.nodes_sd3",
-                          "EmptyFlux2LatentImage" if fam.is_current() else "EmptySD3LatentImage",
-                          width=64, height=64, batch_size=1)[0]
+    latent = fam.run_node(
+        "comfy_extras.nodes_flux" if fam.is_current() else "comfy_extras.nodes_sd3",
+        "EmptyFlux2LatentImage" if fam.is_current() else "EmptySD3LatentImage",
+        width=64,
+        height=64,
+        batch_size=1,
+    )[0]
     expected = fam.sample_with_guider(main, guider, latent, steps=6, seed=3)["samples"]
     assert_close(got, expected, rtol=1e-4, atol=1e-4)
     if not pair.own_guide_conditioning:
