@@ -20,7 +20,9 @@ from _comfy import class_cond, edm2_net, import_comfy, karras, median_time
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--steps", type=int, default=3, help="euler steps per run")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
@@ -33,8 +35,14 @@ def main() -> None:
     from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
 
     if args.quick:
-        base = dict(img_resolution=16, img_channels=4, label_dim=1000, channel_mult=[1, 2], num_blocks=1,
-                    attn_resolutions=[8])
+        base = dict(
+            img_resolution=16,
+            img_channels=4,
+            label_dim=1000,
+            channel_mult=[1, 2],
+            num_blocks=1,
+            attn_resolutions=[8],
+        )
         main_cfg, guide_cfg = {**base, "model_channels": 48}, {**base, "model_channels": 32}
         names, args.repeats = ("tiny 48 ch", "tiny 32 ch"), 2
     else:
@@ -54,21 +62,32 @@ def main() -> None:
     cfg = comfy.samplers.CFGGuider(main_p)
     cfg.set_conds(positive, uncond)
     cfg.set_cfg(2.0)
-    ag = AutoguidanceGuider.execute(model=main_p, guide_model=guide_p, positive=positive, w=2.0, cfg=1.0).result[0]
-    guiders = [("no guidance", unguided), ("CFG (main's unconditional pass)", cfg),
-               (f"autoguidance ({names[1]} guide)", ag)]
+    ag = AutoguidanceGuider.execute(
+        model=main_p, guide_model=guide_p, positive=positive, w=2.0, cfg=1.0
+    ).result[0]
+    guiders = [
+        ("no guidance", unguided),
+        ("CFG (main's unconditional pass)", cfg),
+        (f"autoguidance ({names[1]} guide)", ag),
+    ]
     times = {}
     with torch.no_grad():
         for title, guider in guiders:
+
             def run(g=guider):
                 return g.sample(noise, torch.zeros_like(noise), sampler, sigmas, seed=0, disable_pbar=True)
 
             run()  # warm-up: loads, caches normalised weights
             times[title] = median_time(run, args.repeats) / args.steps
-    params = {n: sum(p.numel() for p in p_.model.parameters()) / 1e6 for n, p_ in zip(names, (main_p, guide_p), strict=True)}
-    print(f"main {names[0]} ({params[names[0]]:.0f} M params), guide {names[1]} ({params[names[1]]:.0f} M), "
-          f"{size}x{size}x4, batch 1, euler {args.steps} steps, median of {args.repeats}, "
-          f"{torch.get_num_threads()} CPU threads")
+    params = {
+        n: sum(p.numel() for p in p_.model.parameters()) / 1e6
+        for n, p_ in zip(names, (main_p, guide_p), strict=True)
+    }
+    print(
+        f"main {names[0]} ({params[names[0]]:.0f} M params), guide {names[1]} ({params[names[1]]:.0f} M), "
+        f"{size}x{size}x4, batch 1, euler {args.steps} steps, median of {args.repeats}, "
+        f"{torch.get_num_threads()} CPU threads"
+    )
     print("| guidance | s / step | vs no guidance |")
     print("| --- | --- | --- |")
     base = times["no guidance"]

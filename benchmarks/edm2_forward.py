@@ -12,11 +12,19 @@ import argparse
 import time
 
 import torch
+from _comfy import edm2_net  # needs no ComfyUI
 
-from comfyui_autoguidance.edm2 import EDM2, presets
+from comfyui_autoguidance.edm2 import presets
 
-QUICK = {"img_resolution": 16, "img_channels": 4, "label_dim": 10, "model_channels": 32, "channel_mult": [1, 2],
-         "num_blocks": 2, "attn_resolutions": [8]}
+QUICK = {
+    "img_resolution": 16,
+    "img_channels": 4,
+    "label_dim": 10,
+    "model_channels": 32,
+    "channel_mult": [1, 2],
+    "num_blocks": 2,
+    "attn_resolutions": [8],
+}
 
 
 def time_forward(net, x, sigma, labels, repeats: int) -> tuple[float, torch.Tensor]:
@@ -29,19 +37,16 @@ def time_forward(net, x, sigma, labels, repeats: int) -> tuple[float, torch.Tens
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--config", default="img512-xs", choices=presets.NAMED_CONFIGS)
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="a tiny network, for CI smoke runs")
     args = parser.parse_args()
-    torch.manual_seed(0)
     config = QUICK if args.quick else presets.config(args.config)
-    net = EDM2(**config).eval()
-    with torch.no_grad():
-        for p in net.parameters():
-            if p.ndim == 0:
-                p.fill_(0.5)
+    net = edm2_net(config, seed=0)
     res, ch = config["img_resolution"], config["img_channels"]
     x = torch.randn(args.batch, ch, res, res)
     sigma = torch.full((args.batch,), 1.0)
@@ -51,10 +56,14 @@ def main() -> None:
     net.cache_normalized_weights(True)
     t_cached, out_cached = time_forward(net, x, sigma, labels, args.repeats)
     name = "quick (16x16, 32 ch)" if args.quick else args.config
-    print("| network | batch | per-call re-normalisation (s) | cached weights (s) | speed-up | max abs diff |")
+    print(
+        "| network | batch | per-call re-normalisation (s) | cached weights (s) | speed-up | max abs diff |"
+    )
     print("| --- | --- | --- | --- | --- | --- |")
-    print(f"| {name} | {args.batch} | {t_fresh:.4f} | {t_cached:.4f} | {t_fresh / t_cached:.2f}x | "
-          f"{(out_fresh - out_cached).abs().max().item():.2e} |")
+    print(
+        f"| {name} | {args.batch} | {t_fresh:.4f} | {t_cached:.4f} | {t_fresh / t_cached:.2f}x | "
+        f"{(out_fresh - out_cached).abs().max().item():.2e} |"
+    )
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU float32")
 
 

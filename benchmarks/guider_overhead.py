@@ -22,17 +22,47 @@ from _comfy import class_cond, edm2_net, import_comfy, karras, median_time
 
 SIZES = {  # name: (main config, guide config, latent shape)
     "tiny (16x16x4, 32/16 ch)": (
-        dict(img_resolution=16, img_channels=4, label_dim=10, model_channels=32, channel_mult=[1, 2], num_blocks=2,
-             attn_resolutions=[8]),
-        dict(img_resolution=16, img_channels=4, label_dim=10, model_channels=16, channel_mult=[1, 2], num_blocks=1,
-             attn_resolutions=[8]),
-        (1, 4, 16, 16)),
+        dict(
+            img_resolution=16,
+            img_channels=4,
+            label_dim=10,
+            model_channels=32,
+            channel_mult=[1, 2],
+            num_blocks=2,
+            attn_resolutions=[8],
+        ),
+        dict(
+            img_resolution=16,
+            img_channels=4,
+            label_dim=10,
+            model_channels=16,
+            channel_mult=[1, 2],
+            num_blocks=1,
+            attn_resolutions=[8],
+        ),
+        (1, 4, 16, 16),
+    ),
     "mid (32x32x4, 128/64 ch, 3 levels)": (
-        dict(img_resolution=32, img_channels=4, label_dim=1000, model_channels=128, channel_mult=[1, 2, 2],
-             num_blocks=2, attn_resolutions=[16, 8]),
-        dict(img_resolution=32, img_channels=4, label_dim=1000, model_channels=64, channel_mult=[1, 2, 2],
-             num_blocks=2, attn_resolutions=[16, 8]),
-        (1, 4, 32, 32)),
+        dict(
+            img_resolution=32,
+            img_channels=4,
+            label_dim=1000,
+            model_channels=128,
+            channel_mult=[1, 2, 2],
+            num_blocks=2,
+            attn_resolutions=[16, 8],
+        ),
+        dict(
+            img_resolution=32,
+            img_channels=4,
+            label_dim=1000,
+            model_channels=64,
+            channel_mult=[1, 2, 2],
+            num_blocks=2,
+            attn_resolutions=[16, 8],
+        ),
+        (1, 4, 32, 32),
+    ),
 }
 
 
@@ -54,8 +84,13 @@ def measure(name: str, steps: int, repeats: int) -> tuple[float, float, float, i
         return sample(main_net, noise, labels, guide=guide_net, guidance=w, num_steps=steps)
 
     # Pixel-space wrapping: ComfyUI's latent in/out maps are the identity, so outputs compare 1:1.
-    guider = AutoguidanceGuider.execute(model=edm2_patcher(main_net, True), guide_model=edm2_patcher(guide_net, True),
-                                        positive=class_cond(3, label_dim), w=w, cfg=1.0).result[0]
+    guider = AutoguidanceGuider.execute(
+        model=edm2_patcher(main_net, True),
+        guide_model=edm2_patcher(guide_net, True),
+        positive=class_cond(3, label_dim),
+        w=w,
+        cfg=1.0,
+    ).result[0]
     sigmas, sampler = karras(steps), comfy.samplers.sampler_object("heun")
 
     def comfy_run():
@@ -70,7 +105,9 @@ def measure(name: str, steps: int, repeats: int) -> tuple[float, float, float, i
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--steps", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="tiny size only, 8 steps, 2 repeats")
@@ -79,16 +116,23 @@ def main() -> None:
     names = list(SIZES)
     if args.quick:
         names, args.steps, args.repeats = names[:1], 8, 2
-    print(f"Heun, {args.steps} steps ({2 * args.steps - 1} evaluations of main and guide), w = 2, "
-          f"median of {args.repeats}, torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print("| EDM2 size | direct forwards (s) | AutoguidanceGuider in ComfyUI (s) | ratio | target ≤ 1.03 | max diff |")
+    print(
+        f"Heun, {args.steps} steps ({2 * args.steps - 1} evaluations of main and guide), w = 2, "
+        f"median of {args.repeats}, torch {torch.__version__}, {torch.get_num_threads()} threads"
+    )
+    print(
+        "| EDM2 size | direct forwards (s) | AutoguidanceGuider in ComfyUI (s) | ratio | target ≤ 1.03 "
+        "| max diff |"
+    )
     print("| --- | --- | --- | --- | --- | --- |")
     for name in names:
         t_direct, t_comfy, diff, calls = measure(name, args.steps, args.repeats)
         ratio = t_comfy / t_direct
         assert calls == 2 * args.steps - 1, calls
-        print(f"| {name} | {t_direct:.3f} | {t_comfy:.3f} | {ratio:.3f} | {'met' if ratio <= 1.03 else 'not met'} "
-              f"| {diff:.1e} |")
+        print(
+            f"| {name} | {t_direct:.3f} | {t_comfy:.3f} | {ratio:.3f} "
+            f"| {'met' if ratio <= 1.03 else 'not met'} | {diff:.1e} |"
+        )
 
 
 if __name__ == "__main__":

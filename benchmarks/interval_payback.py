@@ -18,11 +18,25 @@ import argparse
 import torch
 from _comfy import class_cond, edm2_net, import_comfy, karras, median_time
 
-MAIN = dict(img_resolution=32, img_channels=4, label_dim=10, model_channels=64, channel_mult=[1, 2, 2], num_blocks=2,
-            attn_resolutions=[8])
+MAIN = dict(
+    img_resolution=32,
+    img_channels=4,
+    label_dim=10,
+    model_channels=64,
+    channel_mult=[1, 2, 2],
+    num_blocks=2,
+    attn_resolutions=[8],
+)
 GUIDE = {**MAIN, "model_channels": 64, "num_blocks": 1}
-QUICK_MAIN = dict(img_resolution=16, img_channels=4, label_dim=10, model_channels=32, channel_mult=[1, 2],
-                  num_blocks=1, attn_resolutions=[8])
+QUICK_MAIN = dict(
+    img_resolution=16,
+    img_channels=4,
+    label_dim=10,
+    model_channels=32,
+    channel_mult=[1, 2],
+    num_blocks=1,
+    attn_resolutions=[8],
+)
 LO, HI = 0.28, 5.42
 
 
@@ -38,7 +52,9 @@ def evaluation_sigmas(sigmas: torch.Tensor, sampler: str) -> list[float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="a tiny pair, one timing each")
     parser.add_argument("--repeats", type=int, default=5, help="timings per case (the median is reported)")
     args = parser.parse_args()
@@ -57,37 +73,65 @@ def main() -> None:
     size = main_cfg["img_resolution"]
     noise = torch.randn(1, 4, size, size, generator=torch.Generator().manual_seed(0))
     ms = main_p.get_model_object("model_sampling")
-    runs = [("EDM 32-step (heun)", "heun", karras(32)),
-            ("ComfyUI karras 20 (euler)", "euler", comfy.samplers.calculate_sigmas(ms, "karras", 20)),
-            ("ComfyUI karras 30 (euler)", "euler", comfy.samplers.calculate_sigmas(ms, "karras", 30))]
+    runs = [
+        ("EDM 32-step (heun)", "heun", karras(32)),
+        ("ComfyUI karras 20 (euler)", "euler", comfy.samplers.calculate_sigmas(ms, "karras", 20)),
+        ("ComfyUI karras 30 (euler)", "euler", comfy.samplers.calculate_sigmas(ms, "karras", 30)),
+    ]
     if args.quick:
         runs = runs[:2]
-    print(f"main {main_cfg['model_channels']} ch x {main_cfg['num_blocks']} blocks, guide "
-          f"{guide_cfg['model_channels']} ch x {guide_cfg['num_blocks']}, {size}x{size}x4, w = 2, interval ({LO}, {HI}]")
-    print("| schedule | evaluations | guide passes: constant | guide passes: interval | σ inside the interval "
-          "| counts equal | time w = 1 (s) | time constant (s) | time interval (s) | interval / constant "
-          "| predicted from the counts |")
+    print(
+        f"main {main_cfg['model_channels']} ch x {main_cfg['num_blocks']} blocks, guide "
+        f"{guide_cfg['model_channels']} ch x {guide_cfg['num_blocks']}, {size}x{size}x4, "
+        f"w = 2, interval ({LO}, {HI}]"
+    )
+    print(
+        "| schedule | evaluations | guide passes: constant | guide passes: interval | σ inside the interval "
+        "| counts equal | time w = 1 (s) | time constant (s) | time interval (s) | interval / constant "
+        "| predicted from the counts |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for title, sampler_name, sigmas in runs:
         sampler = comfy.samplers.sampler_object(sampler_name)
         evals = evaluation_sigmas(sigmas, sampler_name)
         inside = sum(1 for s in evals if LO < torch.tensor(s, dtype=torch.float32).item() <= HI)
         result = {}
-        for kind, schedule in (("off", Constant(1.0)), ("constant", Constant(2.0)),
-                               ("interval", Interval(Constant(2.0), LO, HI))):
-            guider = AutoguidanceGuider.execute(model=main_p, guide_model=guide_p, positive=class_cond(3, 10), w=2.0,
-                                                cfg=1.0, schedule=schedule).result[0]
+        for kind, schedule in (
+            ("off", Constant(1.0)),
+            ("constant", Constant(2.0)),
+            ("interval", Interval(Constant(2.0), LO, HI)),
+        ):
+            guider = AutoguidanceGuider.execute(
+                model=main_p,
+                guide_model=guide_p,
+                positive=class_cond(3, 10),
+                w=2.0,
+                cfg=1.0,
+                schedule=schedule,
+            ).result[0]
             with torch.no_grad():
-                guider.sample(noise, torch.zeros_like(noise), sampler, sigmas, seed=0, disable_pbar=True)  # warm-up
-                seconds = median_time(lambda g=guider, s=sampler, sg=sigmas: g.sample(
-                    noise, torch.zeros_like(noise), s, sg, seed=0, disable_pbar=True), args.repeats)
+                guider.sample(
+                    noise, torch.zeros_like(noise), sampler, sigmas, seed=0, disable_pbar=True
+                )  # warm-up
+                seconds = median_time(
+                    lambda g=guider, s=sampler, sg=sigmas: g.sample(
+                        noise, torch.zeros_like(noise), s, sg, seed=0, disable_pbar=True
+                    ),
+                    args.repeats,
+                )
                 result[kind] = (guider.guide_calls, seconds)
-        (_, off_time), (c_calls, c_time), (i_calls, i_time) = result["off"], result["constant"], result["interval"]
+        (_, off_time), (c_calls, c_time), (i_calls, i_time) = (
+            result["off"],
+            result["constant"],
+            result["interval"],
+        )
         equal = i_calls == inside and c_calls == len(evals) and result["off"][0] == 0
         # Promise: the main passes stay, the guide's cost shrinks to its share of the evaluations.
         predicted = (off_time + (c_time - off_time) * inside / len(evals)) / c_time
-        print(f"| {title} | {len(evals)} | {c_calls} | {i_calls} | {inside} | {'yes' if equal else 'NO'} "
-              f"| {off_time:.3f} | {c_time:.3f} | {i_time:.3f} | {i_time / c_time:.3f} | {predicted:.3f} |")
+        print(
+            f"| {title} | {len(evals)} | {c_calls} | {i_calls} | {inside} | {'yes' if equal else 'NO'} "
+            f"| {off_time:.3f} | {c_time:.3f} | {i_time:.3f} | {i_time / c_time:.3f} | {predicted:.3f} |"
+        )
         if not equal:
             raise SystemExit(f"{title}: guide passes {i_calls} != σ inside the interval {inside}")
 

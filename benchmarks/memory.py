@@ -27,8 +27,14 @@ def configs(quick: bool) -> tuple[dict, dict, str]:
     from comfyui_autoguidance.edm2 import presets
 
     if quick:
-        base = dict(img_resolution=16, img_channels=4, label_dim=10, channel_mult=[1, 2], num_blocks=2,
-                    attn_resolutions=[8])
+        base = dict(
+            img_resolution=16,
+            img_channels=4,
+            label_dim=10,
+            channel_mult=[1, 2],
+            num_blocks=2,
+            attn_resolutions=[8],
+        )
         return {**base, "model_channels": 64}, {**base, "model_channels": 32}, "tiny 64 ch + 32 ch guide"
     return presets.config("img512-s"), presets.config("img512-xs"), "EDM2-S + EDM2-XS guide"
 
@@ -52,19 +58,31 @@ def child(case: str, quick: bool) -> dict:
     else:
         guide_net = edm2_net(guide_cfg, 2)
         guide_bytes = sum(p.numel() * p.element_size() for p in guide_net.parameters())
-        guider = AutoguidanceGuider.execute(model=main_p, guide_model=edm2_patcher(guide_net, False), positive=positive,
-                                            w=2.0, cfg=1.0).result[0]
+        guider = AutoguidanceGuider.execute(
+            model=main_p, guide_model=edm2_patcher(guide_net, False), positive=positive, w=2.0, cfg=1.0
+        ).result[0]
     noise = torch.randn(1, 4, size, size, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
-        guider.sample(noise, torch.zeros_like(noise), comfy.samplers.sampler_object("euler"), karras(4), seed=0,
-                      disable_pbar=True)
+        guider.sample(
+            noise,
+            torch.zeros_like(noise),
+            comfy.samplers.sampler_object("euler"),
+            karras(4),
+            seed=0,
+            disable_pbar=True,
+        )
     main_bytes = sum(p.numel() * p.element_size() for p in main_p.model.parameters())
-    return {"peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "main_bytes": main_bytes,
-            "guide_bytes": guide_bytes}
+    return {
+        "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "main_bytes": main_bytes,
+        "guide_bytes": guide_bytes,
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--child", choices=["main", "guided"], help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -85,12 +103,16 @@ def main() -> None:
     guide_bytes, main_bytes = results["guided"]["guide_bytes"], results["main"]["main_bytes"]
     added = guided_rss - main_rss
     print(f"{name}, fp32 weights, CPU peak RSS of a fresh process (4 euler steps, batch 1)")
-    print("| case | peak RSS (MiB) | main weights (MiB) | guide weights (MiB) | added by guidance (MiB) "
-          "| added / guide weights |")
+    print(
+        "| case | peak RSS (MiB) | main weights (MiB) | guide weights (MiB) | added by guidance (MiB) "
+        "| added / guide weights |"
+    )
     print("| --- | --- | --- | --- | --- | --- |")
     print(f"| main model alone | {main_rss / mib:.0f} | {main_bytes / mib:.0f} | - | - | - |")
-    print(f"| autoguidance (main + guide) | {guided_rss / mib:.0f} | {main_bytes / mib:.0f} | {guide_bytes / mib:.0f} "
-          f"| {added / mib:.0f} | {added / guide_bytes:.2f} |")
+    print(
+        f"| autoguidance (main + guide) | {guided_rss / mib:.0f} | {main_bytes / mib:.0f} "
+        f"| {guide_bytes / mib:.0f} | {added / mib:.0f} | {added / guide_bytes:.2f} |"
+    )
 
 
 if __name__ == "__main__":

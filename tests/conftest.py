@@ -11,9 +11,9 @@ those tiers skip with the reason.
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -21,34 +21,19 @@ REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"  # golden data, committed: a clone runs the parity tests
 
 
-def comfyui_path() -> Path | None:
-    """The ComfyUI checkout to test against, or None."""
-    for candidate in (os.environ.get("COMFYUI_PATH"), "/opt/comfyui"):
-        if candidate and (Path(candidate) / "comfy" / "samplers.py").is_file():
-            return Path(candidate)
-    return None
+def _load_harness() -> ModuleType:
+    """tools/harness.py (shared with the benchmarks), loaded from its file: no sys.path change."""
+    spec = importlib.util.spec_from_file_location("autoguidance_harness", REPO / "tools" / "harness.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
-# Modules ComfyUI imports at start-up, from its requirements.txt (import names).
-COMFYUI_DEPENDENCIES = ("aiohttp", "yaml", "scipy", "psutil", "sqlalchemy", "alembic", "torchsde", "torchvision",
-                        "transformers", "comfyui_frontend_package")
-
-
-def comfyui_skip_reason() -> str | None:
-    """Why the ComfyUI tiers cannot run with this interpreter, or None when they can."""
-    path = comfyui_path()
-    if path is None:
-        return (
-            "no ComfyUI found: set COMFYUI_PATH to a ComfyUI 0.3.64 checkout "
-            "(see README: ../shared/tools/comfyui-setup.sh)"
-        )
-    missing = [m for m in COMFYUI_DEPENDENCIES if importlib.util.find_spec(m) is None]
-    if missing:
-        return (
-            f"ComfyUI at {path} lacks its dependencies in this Python ({', '.join(missing)} missing): "
-            f"run PYTHON={sys.executable} ../shared/tools/comfyui-setup.sh --deps-only {path}"
-        )
-    return None
+harness = sys.modules.get("autoguidance_harness") or _load_harness()
+comfyui_path = harness.comfyui_path
+comfyui_skip_reason = harness.comfyui_skip_reason
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

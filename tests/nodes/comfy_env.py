@@ -2,38 +2,42 @@
 
 from __future__ import annotations
 
-import sys
-
 import torch
 
-from ..conftest import comfyui_path  # noqa: TID252
+from ..conftest import harness  # noqa: TID252
+
+import_comfy = harness.import_comfy  # real ComfyUI on sys.path (never our repo root), CPU
+edm2_with_gains = harness.edm2_with_gains
+edm2_class_cond = harness.edm2_class_cond
 
 
-def import_comfy() -> None:
-    """Put the real ComfyUI checkout on sys.path (never our repo root) and force CPU."""
-    path = comfyui_path()
-    assert path is not None, "tier-2 tests are skipped by conftest when ComfyUI is absent"
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
-    import comfy.cli_args
-
-    comfy.cli_args.args.cpu = True
-    import comfy.model_management  # noqa: F401
-
-
-def tiny_sd15(seed: int, model_channels: int = 32, context_dim: int = 32, channels: int = 4, latent_format=None):
+def tiny_sd15(
+    seed: int, model_channels: int = 32, context_dim: int = 32, channels: int = 4, latent_format=None
+):
     """A small SD1.5-style UNet built by ComfyUI's own SD15 config/BaseModel, in a ModelPatcher."""
     import comfy.model_base
     import comfy.model_patcher
     import comfy.supported_models
 
     unet_config = {
-        "context_dim": context_dim, "model_channels": model_channels, "use_linear_in_transformer": False,
-        "adm_in_channels": None, "use_temporal_attention": False, "in_channels": channels, "out_channels": channels,
-        "num_res_blocks": [1, 1], "channel_mult": [1, 2], "transformer_depth": [1, 1],
-        "transformer_depth_output": [1, 1, 1, 1], "transformer_depth_middle": 1,
-        "use_spatial_transformer": True, "legacy": False, "image_size": 32, "num_heads": 4,
-        "num_head_channels": -1, "dtype": torch.float32,
+        "context_dim": context_dim,
+        "model_channels": model_channels,
+        "use_linear_in_transformer": False,
+        "adm_in_channels": None,
+        "use_temporal_attention": False,
+        "in_channels": channels,
+        "out_channels": channels,
+        "num_res_blocks": [1, 1],
+        "channel_mult": [1, 2],
+        "transformer_depth": [1, 1],
+        "transformer_depth_output": [1, 1, 1, 1],
+        "transformer_depth_middle": 1,
+        "use_spatial_transformer": True,
+        "legacy": False,
+        "image_size": 32,
+        "num_heads": 4,
+        "num_head_channels": -1,
+        "dtype": torch.float32,
     }
     config = comfy.supported_models.SD15(unet_config)
     config.set_inference_dtype(torch.float32, None)
@@ -41,12 +45,17 @@ def tiny_sd15(seed: int, model_channels: int = 32, context_dim: int = 32, channe
     model = comfy.model_base.BaseModel(config, device="cpu")
     with torch.no_grad():  # ComfyUI skips weight init (weights come from files): fill every one
         for name, p in model.diffusion_model.named_parameters():
-            p.copy_(1.0 + 0.1 * torch.randn_like(p) if "norm" in name and name.endswith("weight")
-                    else 0.1 * torch.randn_like(p))
+            p.copy_(
+                1.0 + 0.1 * torch.randn_like(p)
+                if "norm" in name and name.endswith("weight")
+                else 0.1 * torch.randn_like(p)
+            )
     model.eval()
     if latent_format is not None:  # e.g. a 16-channel latent space for mismatch tests
         model.latent_format = latent_format
-    return comfy.model_patcher.ModelPatcher(model, load_device=torch.device("cpu"), offload_device=torch.device("cpu"))
+    return comfy.model_patcher.ModelPatcher(
+        model, load_device=torch.device("cpu"), offload_device=torch.device("cpu")
+    )
 
 
 def text_cond(seed: int, tokens: int = 8, context_dim: int = 32) -> list:
@@ -60,7 +69,9 @@ def run_guider(guider, sigmas, seed=0, sampler="heun"):
 
     noise = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(seed))
     latent = torch.zeros_like(noise)
-    return guider.sample(noise, latent, comfy.samplers.sampler_object(sampler), sigmas, seed=seed, disable_pbar=True)
+    return guider.sample(
+        noise, latent, comfy.samplers.sampler_object(sampler), sigmas, seed=seed, disable_pbar=True
+    )
 
 
 def record_steps(guider):

@@ -1,0 +1,89 @@
+"""What the tests and the benchmarks share: finding and importing a real ComfyUI, and EDM2 inputs.
+
+Tests load this file through ``tests/conftest.py``; benchmarks through ``benchmarks/_comfy.py``.
+It never puts the repository root on ``sys.path`` (our ``nodes/`` would shadow ComfyUI's), only
+the ComfyUI checkout.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+# Modules ComfyUI imports at start-up, from its requirements.txt (import names).
+COMFYUI_DEPENDENCIES = (
+    "aiohttp", "yaml", "scipy", "psutil", "sqlalchemy", "alembic", "torchsde", "torchvision", "transformers",
+    "comfyui_frontend_package",
+)  # fmt: skip
+SETUP_HINT = "../shared/tools/comfyui-setup.sh"
+
+
+def comfyui_path() -> Path | None:
+    """The ComfyUI checkout to use: ``$COMFYUI_PATH``, else ``/opt/comfyui``, else None."""
+    for candidate in (os.environ.get("COMFYUI_PATH"), "/opt/comfyui"):
+        if candidate and (Path(candidate) / "comfy" / "samplers.py").is_file():
+            return Path(candidate)
+    return None
+
+
+def comfyui_skip_reason() -> str | None:
+    """Why ComfyUI cannot be imported by this interpreter, or None when it can."""
+    path = comfyui_path()
+    if path is None:
+        return f"no ComfyUI found: set COMFYUI_PATH to a ComfyUI 0.3.64 checkout (see README: {SETUP_HINT})"
+    missing = [m for m in COMFYUI_DEPENDENCIES if importlib.util.find_spec(m) is None]
+    if missing:
+        return (
+            f"ComfyUI at {path} lacks its dependencies in this Python ({', '.join(missing)} missing): "
+            f"run PYTHON={sys.executable} {SETUP_HINT} --deps-only {path}"
+        )
+    return None
+
+
+def import_comfy(cpu: bool = True) -> None:
+    """Put the ComfyUI checkout on ``sys.path`` and import its model management (on the CPU by default)."""
+    path = comfyui_path()
+    if path is None:
+        raise RuntimeError(comfyui_skip_reason())
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+    import comfy.cli_args
+
+    comfy.cli_args.args.cpu = cpu
+    import comfy.model_management  # noqa: F401
+
+
+def edm2_with_gains(config: dict[str, Any], seed: int, gain: float = 0.5) -> torch.nn.Module:
+    """An EDM2 net with seeded random weights and every scalar gain set to ``gain``.
+
+    Training starts the gains at 0, which would leave most blocks idle; non-zero gains make every
+    block do work (timings) and matter (comparisons).
+    """
+    from comfyui_autoguidance.edm2 import EDM2
+
+    torch.manual_seed(seed)
+    net = EDM2(**config).eval().requires_grad_(False)
+    for p in net.parameters():
+        if p.ndim == 0:
+            p.fill_(gain)
+    return net
+
+
+def edm2_class_cond(index: int, label_dim: int, unconditional: bool = False) -> list:
+    """CONDITIONING for class ``index`` from the EDM2 Class Conditioning node (ComfyUI imported)."""
+    from comfyui_autoguidance.nodes.edm2_conditioning import BY_INDEX, AutoguidanceEDM2ClassConditioning
+
+    node = AutoguidanceEDM2ClassConditioning
+    return node.execute(
+        class_name=BY_INDEX,
+        class_index=index,
+        label_dim=label_dim,
+        second_class_index=-1,
+        mix=0.0,
+        unconditional=unconditional,
+    ).result[0]
