@@ -89,6 +89,57 @@ class Block(nn.Module):
         return self.attn_proj(y)
 
 
+def _encoder(
+    levels: list[tuple[int, int]],
+    cin: int,
+    num_blocks: int,
+    emb_channels: int,
+    attn_resolutions: Sequence[int],
+    **block_kwargs: Any,
+) -> nn.ModuleDict:
+    """The encoder in the official order and names: '64x64_conv', '64x64_block0', '32x32_down', …."""
+    enc, cout = nn.ModuleDict(), cin
+    for level, (res, channels) in enumerate(levels):
+        if level == 0:
+            enc[f"{res}x{res}_conv"] = MPConv(cout, channels, kernel=[3, 3])  # constant channel: a bias
+            cout = channels
+        else:
+            enc[f"{res}x{res}_down"] = Block(
+                cout, cout, emb_channels, flavor="enc", resample_mode="down", **block_kwargs
+            )
+        for i in range(num_blocks):
+            enc[f"{res}x{res}_block{i}"] = Block(
+                cout, channels, emb_channels, flavor="enc", attention=res in attn_resolutions, **block_kwargs
+            )
+            cout = channels
+    return enc
+
+
+def _decoder(
+    levels: list[tuple[int, int]],
+    skips: list[int],
+    num_blocks: int,
+    emb_channels: int,
+    attn_resolutions: Sequence[int],
+    **block_kwargs: Any,
+) -> nn.ModuleDict:
+    """The decoder: '8x8_in0', '8x8_in1', '8x8_block0', …, '16x16_up', …; each block eats one skip."""
+    dec, cout = nn.ModuleDict(), levels[-1][1]
+    kwargs: dict[str, Any] = dict(emb_channels=emb_channels, flavor="dec", **block_kwargs)
+    for level, (res, channels) in reversed(list(enumerate(levels))):
+        if level == len(levels) - 1:
+            dec[f"{res}x{res}_in0"] = Block(cout, cout, attention=True, **kwargs)
+            dec[f"{res}x{res}_in1"] = Block(cout, cout, **kwargs)
+        else:
+            dec[f"{res}x{res}_up"] = Block(cout, cout, resample_mode="up", **kwargs)
+        for i in range(num_blocks + 1):
+            dec[f"{res}x{res}_block{i}"] = Block(
+                cout + skips.pop(), channels, attention=res in attn_resolutions, **kwargs
+            )
+            cout = channels
+    return dec
+
+
 class UNet(nn.Module):
     """The EDM2 encoder/decoder UNet F(x; c_noise, c)."""
 
@@ -117,35 +168,12 @@ class UNet(nn.Module):
         self.emb_fourier = MPFourier(cnoise)
         self.emb_noise = MPConv(cnoise, cemb, kernel=[])
         self.emb_label = MPConv(label_dim, cemb, kernel=[]) if label_dim else None
-        self.enc = nn.ModuleDict()
-        cout = img_channels + 1  # a constant-one channel gives the first conv a bias
-        for level, channels in enumerate(cblock):
-            res = img_resolution >> level
-            if level == 0:
-                self.enc[f"{res}x{res}_conv"] = MPConv(cout, channels, kernel=[3, 3])
-                cout = channels
-            else:
-                self.enc[f"{res}x{res}_down"] = Block(cout, cout, cemb, flavor="enc", resample_mode="down",
-                                                      **block_kwargs)
-            for i in range(num_blocks):
-                self.enc[f"{res}x{res}_block{i}"] = Block(cout, channels, cemb, flavor="enc",
-                                                          attention=res in attn_resolutions, **block_kwargs)
-                cout = channels
-        self.dec = nn.ModuleDict()
+        levels = [(img_resolution >> level, channels) for level, channels in enumerate(cblock)]  # (res, ch)
+        kwargs: dict[str, Any] = dict(emb_channels=cemb, attn_resolutions=attn_resolutions, **block_kwargs)
+        self.enc = _encoder(levels, img_channels + 1, num_blocks, **kwargs)  # +1: a constant-one channel
         skips = [cast(int, block.out_channels) for block in self.enc.values()]  # MPConv or Block
-        dec_kwargs: dict[str, Any] = dict(emb_channels=cemb, flavor="dec", **block_kwargs)
-        for level, channels in reversed(list(enumerate(cblock))):
-            res = img_resolution >> level
-            if level == len(cblock) - 1:
-                self.dec[f"{res}x{res}_in0"] = Block(cout, cout, attention=True, **dec_kwargs)
-                self.dec[f"{res}x{res}_in1"] = Block(cout, cout, **dec_kwargs)
-            else:
-                self.dec[f"{res}x{res}_up"] = Block(cout, cout, resample_mode="up", **dec_kwargs)
-            for i in range(num_blocks + 1):
-                self.dec[f"{res}x{res}_block{i}"] = Block(cout + skips.pop(), channels, cemb, flavor="dec",
-                                                          attention=res in attn_resolutions, **block_kwargs)
-                cout = channels
-        self.out_conv = MPConv(cout, img_channels, kernel=[3, 3])
+        self.dec = _decoder(levels, skips, num_blocks, **kwargs)
+        self.out_conv = MPConv(cblock[0], img_channels, kernel=[3, 3])
     # fmt: on
 
     def forward(self, x: Tensor, noise_labels: Tensor, class_labels: Tensor | None) -> Tensor:

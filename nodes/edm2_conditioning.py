@@ -19,6 +19,55 @@ def class_options() -> list[str]:
     return [BY_INDEX] + [f"{i}: {name}" for i, name in enumerate(imagenet_class_names())]
 
 
+def _inputs() -> list:
+    """The node's widgets, with tooltips."""
+    return [
+        io.Combo.Input(
+            "class_name",
+            options=class_options(),
+            default="88: macaw",
+            tooltip=(
+                "An ImageNet-1k class by name (for the paper's EDM2 models). Pick the first entry to "
+                "use class_index instead (e.g. for the bundled digits model, classes 0-9)."
+            ),
+        ),
+        io.Int.Input(
+            "class_index",
+            default=0,
+            min=-1,
+            max=99999,
+            tooltip="Class number, used when class_name is '(use class_index)'. -1 = no class.",
+        ),
+        io.Int.Input(
+            "label_dim",
+            default=1000,
+            min=1,
+            max=100000,
+            tooltip="How many classes the model knows: 1000 for ImageNet EDM2, 10 for the bundled digits.",
+        ),
+        io.Int.Input(
+            "second_class_index",
+            default=-1,
+            min=-1,
+            max=99999,
+            tooltip="Optional second class to blend in (-1 = none).",
+        ),
+        io.Float.Input(
+            "mix",
+            default=0.0,
+            min=0.0,
+            max=1.0,
+            step=0.05,
+            tooltip="Share of the second class: 0 = only the first, 0.5 = half and half.",
+        ),
+        io.Boolean.Input(
+            "unconditional",
+            default=False,
+            tooltip="No class at all (zero vector): the input for the unconditional pass of CFG.",
+        ),
+    ]
+
+
 class AutoguidanceEDM2ClassConditioning(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
@@ -30,53 +79,7 @@ class AutoguidanceEDM2ClassConditioning(io.ComfyNode):
                 "Pick what an EDM2 class-conditional model draws: an ImageNet class by name or index, "
                 "optionally blended with a second class, or nothing (unconditional)."
             ),
-            inputs=[
-                io.Combo.Input(
-                    "class_name",
-                    options=class_options(),
-                    default="88: macaw",
-                    tooltip=(
-                        "An ImageNet-1k class by name (for the paper's EDM2 models). Pick the first entry to "
-                        "use class_index instead (e.g. for the bundled digits model, classes 0-9)."
-                    ),
-                ),
-                io.Int.Input(
-                    "class_index",
-                    default=0,
-                    min=-1,
-                    max=99999,
-                    tooltip=("Class number, used when class_name is '(use class_index)'. -1 = no class."),
-                ),
-                io.Int.Input(
-                    "label_dim",
-                    default=1000,
-                    min=1,
-                    max=100000,
-                    tooltip=(
-                        "How many classes the model knows: 1000 for ImageNet EDM2, 10 for the bundled digits."
-                    ),
-                ),
-                io.Int.Input(
-                    "second_class_index",
-                    default=-1,
-                    min=-1,
-                    max=99999,
-                    tooltip=("Optional second class to blend in (-1 = none)."),
-                ),
-                io.Float.Input(
-                    "mix",
-                    default=0.0,
-                    min=0.0,
-                    max=1.0,
-                    step=0.05,
-                    tooltip=("Share of the second class: 0 = only the first, 0.5 = half and half."),
-                ),
-                io.Boolean.Input(
-                    "unconditional",
-                    default=False,
-                    tooltip=("No class at all (zero vector): the input for the unconditional pass of CFG."),
-                ),
-            ],
+            inputs=_inputs(),
             outputs=[io.Conditioning.Output()],
         )
 
