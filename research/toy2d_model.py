@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 
 class ToyDenoiser(nn.Module):
-    """An MLP F of ``layers`` × ``hidden`` units behind EDM preconditioning (class-conditional if num_classes)."""
+    """An MLP F of ``layers`` × ``hidden`` units behind EDM preconditioning, conditional if num_classes."""
 
     def __init__(self, hidden: int, layers: int, num_classes: int, sigma_data: float, fourier: int = 8):
         super().__init__()

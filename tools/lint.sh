@@ -7,10 +7,10 @@ cd "$repo"
 status=0
 
 echo "lint: ruff check"
-ruff check . || status=1
+ruff check --output-format concise . || status=1
 
 echo "lint: ruff format --check"
-ruff format --check . || status=1
+ruff format --check --output-format concise . || status=1
 
 # mypy must see the package under its import name, comfyui_autoguidance, whatever this folder is
 # called: a temporary folder holds a link of that name to the checkout. mypy runs from there so
