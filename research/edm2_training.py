@@ -15,6 +15,7 @@ import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 from torch import Tensor
@@ -34,6 +35,12 @@ class TrainConfig:
     ema_std: float = 0.10  # σ_rel of the power-function EMA
     label_dropout: float = 0.0  # share of labels zeroed (the official models use none)
     seed: int = 0
+
+
+class Tracker(Protocol):
+    """Sees the raw weights after every optimiser step, e.g. ``research.phema.ProfileTracker``."""
+
+    def update(self, net: EDM2, step: int) -> None: ...
 
 
 def edm2_loss(
@@ -70,8 +77,12 @@ def train(
     labels: Tensor | None,
     cfg: TrainConfig,
     progress: Callable[[int, float], None] | None = None,
+    tracker: Tracker | None = None,
 ) -> EDM2:
-    """Train ``net`` on ``images`` [N, C, H, W] (one-hot ``labels`` [N, L] or None); returns the EMA net."""
+    """Train ``net`` on ``images`` [N, C, H, W] (one-hot ``labels`` [N, L] or None); returns the EMA net.
+
+    ``tracker`` (e.g. the post-hoc EMA profiles of ``research/phema.py``) sees the weights after each step.
+    """
     g = torch.Generator().manual_seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     net.train().requires_grad_(True)
@@ -97,6 +108,8 @@ def train(
         with torch.no_grad():
             for e, p in zip(ema.parameters(), net.parameters(), strict=True):
                 e.lerp_(p.detach(), 1 - beta)
+        if tracker is not None:
+            tracker.update(net, step)
         if progress is not None:
             progress(step, float(loss.detach()))
     net.eval().requires_grad_(False)
