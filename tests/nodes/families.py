@@ -1,23 +1,17 @@
-"""Tiny random-weight models of every family the pack is tested on, built by ComfyUI itself.
+"""Tiny random-weight stand-ins for every model family the pack is tested on: the table.
 
 Each :class:`Family` names ComfyUI's own config class (``comfy.supported_models``) and a tiny
 ``unet_config`` for it (1–2 blocks, widths of 32–256, so a forward on an 8×8 latent takes
-milliseconds). :func:`build` makes the ``BaseModel`` through the config class
-(``config.get_model``), fills every weight with small random numbers (ComfyUI skips weight
-init: real weights come from files) and wraps it in a ``ModelPatcher``. Where ComfyUI's model
-detection recognises the family at that size (``Family.detected``), the tests save the
-diffusion model's state dict to ``models/diffusion_models`` and load it back through the stock
-``UNETLoader`` instead, and check it is the same model.
-
-Conditioning is hand-made: tensors of the family's shapes plus its extras (SDXL/SD3/Flux
-pooled vectors, Flux's guidance through the stock ``FluxGuidance`` node, …).
+milliseconds), the shape of its latents, hand-made conditioning with the family's extras
+(SDXL/SD3/Flux pooled vectors, Flux's guidance, Lumina2's token mask, …) and the ComfyUI lines
+whose model detection recognises it at that size (``detected``). :class:`Pair` puts a main and
+a guide of one latent space together. Building and running them: ``family_runs.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -72,7 +66,7 @@ def cross_pooled(context: int, pooled: int, tokens: int = 8, **extra: Any) -> Ca
 class Family:
     name: str  # test id
     config: str  # comfy.supported_models class
-    unet_config: dict[str, Any]  # tiny; merged over nothing (the class adds its extras)
+    unet_config: dict[str, Any]  # tiny sizes; they win over the class's own extras
     cond: Callable[[int], list]  # seed -> CONDITIONING
     latent: tuple[int, ...]  # empty latent shape [B, C, (T,) H, W]
     model_type: str | None = None  # force a ModelType (SD2 768-v)
@@ -81,381 +75,117 @@ class Family:
     current_only: bool = False  # Flux.2, Z-Image: ComfyUI 0.4+
     current_extra: dict[str, Any] = field(default_factory=dict)  # constructor keys ComfyUI 0.4+ requires
     real: str = ""  # what the real model is, for the table
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
-UNET_SD = {
-    "use_checkpoint": False,
-    "image_size": 32,
-    "use_spatial_transformer": True,
-    "legacy": False,
-    "num_res_blocks": [1, 1],
-    "channel_mult": [1, 2],
-    "transformer_depth": [1, 1],
-    "transformer_depth_output": [1, 1, 1, 1],
-    "transformer_depth_middle": 1,
-    "use_temporal_attention": False,
-    "in_channels": 4,
-    "out_channels": 4,
-    "num_heads": 2,
-    "num_head_channels": -1,
-}
-
-# SD3 / SD3.5: MMDiT's hidden size is 64·depth (heads = depth); detection reads all of it.
-SD3_CONTEXT, SD3_POOLED = 32, 32
+# fmt: off
+UNET_SD = {"use_checkpoint": False, "image_size": 32, "use_spatial_transformer": True, "legacy": False,
+           "num_res_blocks": [1, 1], "channel_mult": [1, 2], "transformer_depth": [1, 1],
+           "transformer_depth_output": [1, 1, 1, 1], "transformer_depth_middle": 1,
+           "use_temporal_attention": False, "in_channels": 4, "out_channels": 4, "num_heads": 2,
+           "num_head_channels": -1, "model_channels": 32, "context_dim": 32, "adm_in_channels": None}
+SDXL = {**UNET_SD, "use_linear_in_transformer": True, "adm_in_channels": 32 + 6 * 256,  # pooled + 6 sizes
+        "num_classes": "sequential", "transformer_depth": [0, 1], "transformer_depth_output": [0, 0, 1, 1]}
+SDXL_SIZES = {"width": 64, "height": 64, "crop_w": 0, "crop_h": 0, "target_width": 64, "target_height": 64}
+MASK = {"attention_mask": lambda: torch.ones(1, 8, dtype=torch.long)}  # Lumina2 / Z-Image token count
 
 
 def sd3_config(depth: int, **kw: Any) -> dict[str, Any]:
-    return {
-        "in_channels": 16,
-        "out_channels": 16,
-        "patch_size": 2,
-        "depth": depth,
-        "input_size": None,
-        "adm_in_channels": SD3_POOLED,
-        "pos_embed_max_size": 8,
-        "num_patches": 64,
-        "pos_embed_scaling_factor": None,
-        "context_embedder_config": {
-            "target": "torch.nn.Linear",
-            "params": {"in_features": SD3_CONTEXT, "out_features": 64 * depth},
-        },
-        **kw,
-    }
+    """MMDiT: hidden size 64·depth, heads = depth; detection reads all of it from the weights."""
+    return {"in_channels": 16, "out_channels": 16, "patch_size": 2, "depth": depth, "input_size": None,
+            "adm_in_channels": 32, "pos_embed_max_size": 8, "num_patches": 64,
+            "pos_embed_scaling_factor": None,
+            "context_embedder_config": {"target": "torch.nn.Linear",
+                                        "params": {"in_features": 32, "out_features": 64 * depth}}, **kw}
 
 
-FLUX_CONTEXT, FLUX_VEC = 32, 32
-FLUX = {
-    "image_model": "flux",
-    "in_channels": 16,
-    "out_channels": 16,
-    "patch_size": 2,
-    "vec_in_dim": FLUX_VEC,
-    "context_in_dim": FLUX_CONTEXT,
-    "hidden_size": 128,
-    "mlp_ratio": 4.0,
-    "num_heads": 1,
-    "depth": 1,
-    "depth_single_blocks": 1,
-    "axes_dim": [16, 56, 56],
-    "theta": 10000,
-    "qkv_bias": True,
-    "guidance_embed": True,
-}
-FLUX_CURRENT = {"txt_ids_dims": [], "yak_mlp": False, "txt_norm": False}  # keys ComfyUI 0.4+ detects too
-
-
-def flux2_config(hidden: int, depth: int, depth_single: int, context: int) -> dict[str, Any]:
-    """Flux.2: 128-channel latents (32 × 2 × 2 packed), patch 1, 4 rope axes of 32 (heads = hidden / 128)."""
-    return {
-        "image_model": "flux2",
-        "in_channels": 128,
-        "out_channels": 128,
-        "patch_size": 1,
-        "vec_in_dim": None,
-        "context_in_dim": context,
-        "hidden_size": hidden,
-        "mlp_ratio": 3.0,
-        "num_heads": hidden // 128,
-        "depth": depth,
-        "depth_single_blocks": depth_single,
-        "axes_dim": [32, 32, 32, 32],
-        "theta": 2000,
-        "qkv_bias": False,
-        "guidance_embed": False,
-        "txt_ids_dims": [3],
-        "global_modulation": True,
-        "mlp_silu_act": True,
-        "ops_bias": False,
-        "default_ref_method": "index",
-        "ref_index_scale": 10.0,
-        "yak_mlp": False,
-        "txt_norm": False,
-    }
-
+FLUX = {"image_model": "flux", "in_channels": 16, "out_channels": 16, "patch_size": 2, "vec_in_dim": 32,
+        "context_in_dim": 32, "hidden_size": 128, "mlp_ratio": 4.0, "num_heads": 1, "depth": 1,
+        "depth_single_blocks": 1, "axes_dim": [16, 56, 56], "theta": 10000, "qkv_bias": True,
+        "guidance_embed": True}
+FLUX_CURRENT = {"txt_ids_dims": [], "yak_mlp": False, "txt_norm": False}
+CHROMA = {"image_model": "chroma", "in_channels": 64, "out_channels": 64, "context_in_dim": 32,
+          "hidden_size": 128, "mlp_ratio": 2.0, "num_heads": 1, "depth": 1, "depth_single_blocks": 1,
+          "axes_dim": [16, 56, 56], "theta": 10000, "patch_size": 2, "qkv_bias": True, "in_dim": 64,
+          "out_dim": 128, "hidden_dim": 64, "n_layers": 1}
+LUMINA2 = {"image_model": "lumina2", "patch_size": 2, "in_channels": 16, "dim": 64, "cap_feat_dim": 32,
+           "n_layers": 1, "n_refiner_layers": 1, "n_heads": 2, "n_kv_heads": 1, "qk_norm": True,
+           "axes_dims": [8, 12, 12], "axes_lens": [300, 512, 512], "multiple_of": 16}
+Z_IMAGE = {**LUMINA2, "dim": 256, "n_heads": 4, "n_kv_heads": 4, "axes_dims": [16, 24, 24],  # dim >= 256
+           "axes_lens": [1536, 512, 512], "rope_theta": 256.0, "ffn_dim_multiplier": 8.0 / 3.0,
+           "z_image_modulation": True, "time_scale": 1000.0}
+QWEN = {"image_model": "qwen_image", "in_channels": 64, "out_channels": 16, "num_layers": 1,
+        "attention_head_dim": 32, "num_attention_heads": 2, "joint_attention_dim": 32,
+        "axes_dims_rope": [8, 12, 12]}
+WAN21 = {"image_model": "wan2.1", "model_type": "t2v", "dim": 128, "out_dim": 16, "num_heads": 1,
+         "ffn_dim": 256, "num_layers": 1, "patch_size": (1, 2, 2), "freq_dim": 256, "window_size": (-1, -1),
+         "qk_norm": True, "cross_attn_norm": True, "eps": 1e-6, "in_dim": 16,
+         "text_dim": 4096}  # detection pins umT5's width
+HUNYUAN_VIDEO = {**FLUX, "image_model": "hunyuan_video", "patch_size": [1, 2, 2], "vec_in_dim": 768,
+                 "theta": 256, "byt5": False, "meanflow": False}
+HUNYUAN_CURRENT = {"use_cond_type_embedding": False, "vision_in_dim": None, "meanflow_sum": False}
+AURAFLOW = {"in_channels": 4, "out_channels": 4, "patch_size": 2, "dim": 64, "n_layers": 2,
+            "n_double_layers": 1, "n_heads": 2, "global_conddim": 64, "cond_seq_dim": 32, "max_seq": 16}
+BOTH = ("0.3", "0.4+")
 
 FAMILIES: tuple[Family, ...] = (
-    Family(
-        "sd15",
-        "SD15",
-        {
-            **UNET_SD,
-            "model_channels": 32,
-            "context_dim": 32,
-            "use_linear_in_transformer": False,
-            "adm_in_channels": None,
-        },
-        cross(32),
-        (1, 4, 8, 8),
-        real="SD1.5 (ε-prediction, UNet)",
-    ),
-    Family(
-        "sd2_768v",
-        "SD20",
-        {
-            **UNET_SD,
-            "model_channels": 32,
-            "context_dim": 32,
-            "use_linear_in_transformer": True,
-            "adm_in_channels": None,
-            "num_heads": -1,
-            "num_head_channels": 16,
-        },
-        cross(32),
-        (1, 4, 8, 8),
-        model_type="V_PREDICTION",
-        real="SD2.x 768-v (v-prediction)",
-    ),
-    Family(
-        "sdxl",
-        "SDXL",
-        {
-            **UNET_SD,
-            "model_channels": 32,
-            "context_dim": 32,
-            "use_linear_in_transformer": True,
-            "adm_in_channels": 32 + 6 * 256,
-            "num_classes": "sequential",
-            "transformer_depth": [0, 1],
-            "transformer_depth_output": [0, 0, 1, 1],
-        },
-        cross_pooled(32, 32, width=64, height=64, crop_w=0, crop_h=0, target_width=64, target_height=64),
-        (1, 4, 8, 8),
-        real="SDXL (pooled text + size embeddings as `adm`)",
-    ),
-    Family(
-        "sd3",
-        "SD3",
-        sd3_config(1),
-        cross_pooled(SD3_CONTEXT, SD3_POOLED),
-        (1, 16, 8, 8),
-        detected=("0.3", "0.4+"),
-        real="SD3 Medium (MMDiT, flow)",
-    ),
-    Family(
-        "flux_dev",
-        "Flux",
-        {**FLUX},
-        cross_pooled(FLUX_CONTEXT, FLUX_VEC),
-        (1, 16, 8, 8),
-        flux_guidance=3.5,
-        detected=("0.4+",),
-        current_extra=FLUX_CURRENT,
-        real="Flux.1-dev (guidance-distilled: guidance embedding)",
-    ),
-    Family(
-        "chroma",
-        "Chroma",
-        {
-            "image_model": "chroma",
-            "in_channels": 64,
-            "out_channels": 64,
-            "context_in_dim": 32,
-            "hidden_size": 128,
-            "mlp_ratio": 2.0,
-            "num_heads": 1,
-            "depth": 1,
-            "depth_single_blocks": 1,
-            "axes_dim": [16, 56, 56],
-            "theta": 10000,
-            "patch_size": 2,
-            "qkv_bias": True,
-            "in_dim": 64,
-            "out_dim": 128,
-            "hidden_dim": 64,
-            "n_layers": 1,
-        },
-        cross(32, pooled_output=None),
-        (1, 16, 8, 8),
-        current_extra={"txt_ids_dims": [], "vec_in_dim": None},
-        real="Chroma (Flux-schnell derived, no CLIP, modulation approximator)",
-    ),
-    Family(
-        "lumina2",
-        "Lumina2",
-        {
-            "image_model": "lumina2",
-            "patch_size": 2,
-            "in_channels": 16,
-            "dim": 64,
-            "cap_feat_dim": 32,
-            "n_layers": 1,
-            "n_refiner_layers": 1,
-            "n_heads": 2,
-            "n_kv_heads": 1,
-            "qk_norm": True,
-            "axes_dims": [8, 12, 12],
-            "axes_lens": [300, 512, 512],
-            "multiple_of": 16,
-        },
-        cross(32, attention_mask=lambda: torch.ones(1, 8, dtype=torch.long)),
-        (1, 16, 8, 8),
-        real="Lumina Image 2.0 (NextDiT, Gemma text)",
-    ),
-    Family(
-        "qwen_image",
-        "QwenImage",
-        {
-            "image_model": "qwen_image",
-            "in_channels": 64,
-            "out_channels": 16,
-            "num_layers": 1,
-            "attention_head_dim": 32,
-            "num_attention_heads": 2,
-            "joint_attention_dim": 32,
-            "axes_dims_rope": [8, 12, 12],
-        },
-        cross(32),
-        (1, 16, 1, 8, 8),
-        real="Qwen-Image (MMDiT, Qwen2.5-VL text, Wan 2.1 latents)",
-    ),
-    Family(
-        "wan21",
-        "WAN21_T2V",
-        {
-            "image_model": "wan2.1",
-            "model_type": "t2v",
-            "dim": 128,
-            "out_dim": 16,
-            "num_heads": 1,
-            "ffn_dim": 256,
-            "num_layers": 1,
-            "patch_size": (1, 2, 2),
-            "freq_dim": 256,
-            "window_size": (-1, -1),
-            "qk_norm": True,
-            "cross_attn_norm": True,
-            "eps": 1e-6,
-            "in_dim": 16,
-            "text_dim": 4096,
-        },
-        cross(4096),
-        (1, 16, 2, 8, 8),
-        detected=("0.3", "0.4+"),
-        real="Wan 2.1 T2V (5-D video latents)",
-    ),
-    Family(
-        "hunyuan_video",
-        "HunyuanVideo",
-        {
-            "image_model": "hunyuan_video",
-            "in_channels": 16,
-            "out_channels": 16,
-            "patch_size": [1, 2, 2],
-            "vec_in_dim": 768,
-            "axes_dim": [16, 56, 56],
-            "context_in_dim": 32,
-            "hidden_size": 128,
-            "mlp_ratio": 4.0,
-            "num_heads": 1,
-            "depth": 1,
-            "depth_single_blocks": 1,
-            "theta": 256,
-            "qkv_bias": True,
-            "guidance_embed": True,
-            "byt5": False,
-            "meanflow": False,
-        },
-        cross_pooled(32, 768),
-        (1, 16, 2, 8, 8),
-        flux_guidance=6.0,
-        detected=("0.3", "0.4+"),
-        current_extra={"use_cond_type_embedding": False, "vision_in_dim": None, "meanflow_sum": False},
-        real="HunyuanVideo (5-D video latents, guidance embedding)",
-    ),
-    Family(
-        "auraflow",
-        "AuraFlow",
-        {
-            "in_channels": 4,
-            "out_channels": 4,
-            "patch_size": 2,
-            "dim": 64,
-            "n_layers": 2,
-            "n_double_layers": 1,
-            "n_heads": 2,
-            "global_conddim": 64,
-            "cond_seq_dim": 32,
-            "max_seq": 16,
-        },
-        cross(32),
-        (1, 4, 8, 8),
-        real="AuraFlow (MMDiT, flow, SDXL latents)",
-    ),
-    Family(
-        "z_image",
-        "ZImage",
-        {
-            "image_model": "lumina2",
-            "patch_size": 2,
-            "in_channels": 16,
-            "dim": 256,
-            "cap_feat_dim": 32,
-            "n_layers": 1,
-            "n_refiner_layers": 1,
-            "n_heads": 4,
-            "n_kv_heads": 4,
-            "qk_norm": True,
-            "axes_dims": [16, 24, 24],
-            "axes_lens": [1536, 512, 512],
-            "rope_theta": 256.0,
-            "multiple_of": 16,
-            "ffn_dim_multiplier": 8.0 / 3.0,
-            "z_image_modulation": True,
-            "time_scale": 1000.0,
-        },
-        cross(32, attention_mask=lambda: torch.ones(1, 8, dtype=torch.long)),
-        (1, 16, 8, 8),
-        current_only=True,
-        real="Z-Image (Lumina2's NextDiT with Z-Image modulation, Qwen3 text)",
-    ),
+    Family("sd15", "SD15", {**UNET_SD, "use_linear_in_transformer": False}, cross(32), (1, 4, 8, 8),
+           real="SD1.5 (ε-prediction, UNet)"),
+    Family("sd2_768v", "SD20", {**UNET_SD, "use_linear_in_transformer": True, "num_heads": -1,
+                                "num_head_channels": 16}, cross(32), (1, 4, 8, 8), model_type="V_PREDICTION",
+           real="SD2.x 768-v (v-prediction)"),
+    Family("sdxl", "SDXL", SDXL, cross_pooled(32, 32, **SDXL_SIZES), (1, 4, 8, 8),
+           real="SDXL (pooled text + size embeddings as `adm`)"),
+    Family("sd3", "SD3", sd3_config(1), cross_pooled(32, 32), (1, 16, 8, 8), detected=BOTH,
+           real="SD3 Medium (MMDiT, flow)"),
+    Family("flux_dev", "Flux", FLUX, cross_pooled(32, 32), (1, 16, 8, 8), flux_guidance=3.5,
+           detected=("0.4+",), current_extra=FLUX_CURRENT,
+           real="Flux.1-dev (guidance-distilled: guidance embedding)"),
+    Family("chroma", "Chroma", CHROMA, cross(32, pooled_output=None), (1, 16, 8, 8),
+           current_extra={"txt_ids_dims": [], "vec_in_dim": None},
+           real="Chroma (Flux-schnell derived, no CLIP, modulation approximator)"),
+    Family("lumina2", "Lumina2", LUMINA2, cross(32, **MASK), (1, 16, 8, 8),
+           real="Lumina Image 2.0 (NextDiT, Gemma text)"),
+    Family("qwen_image", "QwenImage", QWEN, cross(32), (1, 16, 1, 8, 8),
+           real="Qwen-Image (MMDiT, Qwen2.5-VL text, Wan 2.1 latents)"),
+    Family("wan21", "WAN21_T2V", WAN21, cross(4096), (1, 16, 2, 8, 8), detected=BOTH,
+           real="Wan 2.1 T2V (5-D video latents)"),
+    Family("hunyuan_video", "HunyuanVideo", HUNYUAN_VIDEO, cross_pooled(32, 768), (1, 16, 2, 8, 8),
+           flux_guidance=6.0, detected=BOTH, current_extra=HUNYUAN_CURRENT,
+           real="HunyuanVideo (5-D video latents, guidance embedding)"),
+    Family("auraflow", "AuraFlow", AURAFLOW, cross(32), (1, 4, 8, 8),
+           real="AuraFlow (MMDiT, flow, SDXL latents)"),
+    Family("z_image", "ZImage", Z_IMAGE, cross(32, **MASK), (1, 16, 8, 8), current_only=True,
+           real="Z-Image (Lumina2's NextDiT with Z-Image modulation, Qwen3 text)"),
 )
 
 # The cross-architecture pair: SD3.5 Large (38 blocks, plain) guided by SD3.5 Medium (24 blocks, extra
 # self-attention in its first blocks, qk RMSNorm): one size smaller, same SD3 latent space.
-SD35_LARGE = Family(
-    "sd35_large",
-    "SD3",
-    sd3_config(2, qk_norm="rms"),
-    cross_pooled(SD3_CONTEXT, SD3_POOLED),
-    (1, 16, 8, 8),
-    detected=("0.3", "0.4+"),
-    real="SD3.5 Large (MMDiT, 38 blocks)",
-)
-SD35_MEDIUM = Family(
-    "sd35_medium",
-    "SD3",
-    sd3_config(1, qk_norm="rms", x_block_self_attn_layers=[0]),
-    cross_pooled(SD3_CONTEXT, SD3_POOLED),
-    (1, 16, 8, 8),
-    detected=("0.3", "0.4+"),
-    real="SD3.5 Medium (MMDiT-X, 24 blocks)",
-)
+SD35_LARGE = Family("sd35_large", "SD3", sd3_config(2, qk_norm="rms"), cross_pooled(32, 32), (1, 16, 8, 8),
+                    detected=BOTH, real="SD3.5 Large (MMDiT, 38 blocks)")
+SD35_MEDIUM = Family("sd35_medium", "SD3", sd3_config(1, qk_norm="rms", x_block_self_attn_layers=[0]),
+                     cross_pooled(32, 32), (1, 16, 8, 8), detected=BOTH,
+                     real="SD3.5 Medium (MMDiT-X, 24 blocks)")
+
+
+def flux2_config(hidden: int, depth: int, depth_single: int, context: int) -> dict[str, Any]:
+    """Flux.2: 128-channel latents (32 × 2 × 2 packed), patch 1, 4 rope axes of 32 (heads = hidden/128)."""
+    return {"image_model": "flux2", "in_channels": 128, "out_channels": 128, "patch_size": 1,
+            "vec_in_dim": None, "context_in_dim": context, "hidden_size": hidden, "mlp_ratio": 3.0,
+            "num_heads": hidden // 128, "depth": depth, "depth_single_blocks": depth_single,
+            "axes_dim": [32, 32, 32, 32], "theta": 2000,
+            "qkv_bias": False, "guidance_embed": False, "txt_ids_dims": [3], "global_modulation": True,
+            "mlp_silu_act": True, "ops_bias": False, "default_ref_method": "index", "ref_index_scale": 10.0,
+            "yak_mlp": False, "txt_norm": False}
 
 
 # Flux.2: a Klein-9B-shaped main (hidden 4096 → 256 here, Qwen3-8B text: 12288 → 64) guided by a
 # Klein-4B-shaped one (3072 → 128, Qwen3-4B text: 7680 → 48): one size smaller, same latent space,
 # different text encoders (so the guide gets its own conditioning).
-FLUX2_KLEIN_9B = Family(
-    "flux2_klein_9b",
-    "Flux2",
-    flux2_config(256, 1, 2, 64),
-    cross(64),
-    (1, 128, 4, 4),
-    detected=("0.4+",),
-    current_only=True,
-    real="Flux.2 Klein 9B",
-)
-FLUX2_KLEIN_4B = Family(
-    "flux2_klein_4b",
-    "Flux2",
-    flux2_config(128, 1, 1, 48),
-    cross(48),
-    (1, 128, 4, 4),
-    detected=("0.4+",),
-    current_only=True,
-    real="Flux.2 Klein 4B",
-)
+FLUX2_KLEIN_9B = Family("flux2_klein_9b", "Flux2", flux2_config(256, 1, 2, 64), cross(64), (1, 128, 4, 4),
+                        detected=("0.4+",), current_only=True, real="Flux.2 Klein 9B")
+FLUX2_KLEIN_4B = Family("flux2_klein_4b", "Flux2", flux2_config(128, 1, 1, 48), cross(48), (1, 128, 4, 4),
+                        detected=("0.4+",), current_only=True, real="Flux.2 Klein 4B")
+# fmt: on
 
 
 def line(version: str | None = None) -> str:
@@ -464,115 +194,6 @@ def line(version: str | None = None) -> str:
 
 def is_detected(family: Family) -> bool:
     return line() in family.detected
-
-
-# ----------------------------------------------------------------------------
-# Building.
-
-
-def _fill(model: torch.nn.Module, seed: int) -> None:
-    """Small random weights everywhere (norm scales near 1), deterministic for ``seed``."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            noise = torch.randn(p.shape, generator=g, dtype=torch.float32).to(p.dtype)
-            is_scale = "norm" in name and (name.endswith("weight") or name.endswith("scale"))
-            p.copy_(1.0 + 0.1 * noise if is_scale else 0.1 * noise)
-        for b in model.buffers():  # stored tables such as SD3's pos_embed (torch.empty until a file fills it)
-            if b.is_floating_point():
-                b.copy_(0.1 * torch.randn(b.shape, generator=g, dtype=torch.float32).to(b.dtype))
-
-
-def build(family: Family, seed: int) -> Any:
-    """The family's BaseModel from its own config class, random weights, in a CPU ModelPatcher."""
-    import comfy.model_base
-    import comfy.model_patcher
-    import comfy.supported_models
-
-    unet_config = {**family.unet_config, **(family.current_extra if is_current() else {})}
-    config = getattr(comfy.supported_models, family.config)(dict(unet_config))
-    config.unet_config.update(unet_config)  # tiny sizes win over the class's extras (SD2's head width)
-    config.set_inference_dtype(torch.float32, None)
-    if family.model_type is None:
-        model = config.get_model({}, device="cpu")
-    else:
-        model = comfy.model_base.BaseModel(
-            config, model_type=comfy.model_base.ModelType[family.model_type], device="cpu"
-        )
-    _fill(model.diffusion_model, seed)
-    model.eval()
-    return comfy.model_patcher.ModelPatcher(
-        model, load_device=torch.device("cpu"), offload_device=torch.device("cpu")
-    )
-
-
-def save_unet(patcher: Any, folder: Path, name: str) -> str:
-    """Write the diffusion model's state dict as ``folder/name.safetensors`` (as ComfyUI ships UNETs)."""
-    from safetensors.torch import save_file
-
-    folder.mkdir(parents=True, exist_ok=True)
-    sd = {k: v.contiguous() for k, v in patcher.model.diffusion_model.state_dict().items()}
-    save_file(sd, str(folder / f"{name}.safetensors"))
-    return f"{name}.safetensors"
-
-
-def load_unet(file_name: str) -> Any:
-    """ComfyUI's stock ``UNETLoader`` (model detection) on a file in ``models/diffusion_models``."""
-    import nodes
-
-    return nodes.UNETLoader().load_unet(file_name, "default")[0]
-
-
-def make_model(family: Family, seed: int, folder: Path | None = None) -> Any:
-    """The family's model: through a file and UNETLoader where detection knows it, else :func:`build`."""
-    built = build(family, seed)
-    if folder is None or not is_detected(family):
-        return built
-    return load_unet(save_unet(built, folder, f"{family.name}-{seed}"))
-
-
-def conditioning(family: Family, seed: int) -> list:
-    """The family's hand-made CONDITIONING, with Flux-style guidance added by the stock node."""
-    cond = family.cond(seed)
-    if family.flux_guidance is not None:
-        from comfy_extras.nodes_flux import FluxGuidance
-
-        cond = _node_output(FluxGuidance, conditioning=cond, guidance=family.flux_guidance)[0]
-    return cond
-
-
-def _node_output(node: Any, **kwargs: Any) -> tuple:
-    """Run a stock node (V1 or V3) and return its outputs."""
-    if hasattr(node, "execute"):
-        out = node.execute(**kwargs)
-        return tuple(out.result)
-    return getattr(node(), node.FUNCTION)(**kwargs)
-
-
-# ----------------------------------------------------------------------------
-# Calling a model directly: D(x; σ) for hand-made conditioning, no sampler or guider involved.
-
-
-def processed(patcher: Any, cond: list, x: torch.Tensor) -> list[dict]:
-    """``cond`` processed against this model's own ``extra_conds`` (SDXL's adm, Flux's guidance, …)."""
-    import comfy.sampler_helpers
-    import comfy.samplers
-
-    conds = {"positive": comfy.sampler_helpers.convert_cond(cond)}
-    return comfy.samplers.process_conds(patcher.model, x, conds, x.device, torch.zeros_like(x), None, 0)[
-        "positive"
-    ]
-
-
-def denoise(patcher: Any, cond: list, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-    """D(x; σ) = ``model.apply_model`` with the conditioning's model inputs, for the whole batch."""
-    c = processed(patcher, cond, x)[0]
-    kwargs = {
-        k: v.process_cond(batch_size=x.shape[0], device=x.device, area=None).concat([])
-        for k, v in c["model_conds"].items()
-    }
-    with torch.no_grad():
-        return patcher.model.apply_model(x, sigma, **kwargs)
 
 
 # ----------------------------------------------------------------------------
@@ -605,99 +226,3 @@ def pairs() -> tuple[Pair, ...]:
     """The pairs this ComfyUI has (Flux.2 and Z-Image from 0.4 on)."""
     current = is_current()
     return tuple(p for p in ALL_PAIRS if current or not (p.main.current_only or p.guide.current_only))
-
-
-# ----------------------------------------------------------------------------
-# Stock nodes, run in graph order as the executor would (V1 or V3 classes alike).
-
-
-def run_node(module: str, name: str, **inputs: Any) -> tuple:
-    """Outputs of ComfyUI's node ``name`` from ``module`` ('nodes', 'comfy_extras.nodes_flux', …)."""
-    import importlib
-
-    cls = getattr(importlib.import_module(module), name)
-    return _node_output(cls, **inputs)
-
-
-CUSTOM = "comfy_extras.nodes_custom_sampler"
-
-
-def sample_with_guider(
-    model: Any,
-    guider: Any,
-    latent: dict,
-    steps: int,
-    seed: int,
-    scheduler: str = "simple",
-    sampler: str = "euler",
-) -> dict:
-    """RandomNoise, KSamplerSelect, BasicScheduler(model) → SamplerCustomAdvanced: the output LATENT."""
-    noise = run_node(CUSTOM, "RandomNoise", noise_seed=seed)[0]
-    sampler_obj = run_node(CUSTOM, "KSamplerSelect", sampler_name=sampler)[0]
-    sigmas = run_node(CUSTOM, "BasicScheduler", model=model, scheduler=scheduler, steps=steps, denoise=1.0)[0]
-    return run_node(
-        CUSTOM,
-        "SamplerCustomAdvanced",
-        noise=noise,
-        guider=guider,
-        sampler=sampler_obj,
-        sigmas=sigmas,
-        latent_image=latent,
-    )[0]
-
-
-def sample_with_ksampler(
-    model: Any,
-    positive: list,
-    negative: list,
-    latent: dict,
-    steps: int,
-    cfg: float,
-    seed: int,
-    scheduler: str = "simple",
-    sampler: str = "euler",
-) -> dict:
-    """The plain ``KSampler`` node."""
-    return run_node(
-        "nodes",
-        "KSampler",
-        model=model,
-        seed=seed,
-        steps=steps,
-        cfg=cfg,
-        sampler_name=sampler,
-        scheduler=scheduler,
-        positive=positive,
-        negative=negative,
-        latent_image=latent,
-        denoise=1.0,
-    )[0]
-
-
-def empty_latent(family: Family) -> dict:
-    """A zero LATENT of the family's shape (video families: [B, C, T, H, W])."""
-    return {"samples": torch.zeros(family.latent)}
-
-
-def step_sigmas(model: Any, steps: int, scheduler: str = "simple") -> torch.Tensor:
-    """The σ the samplers above visit (BasicScheduler's)."""
-    return run_node(CUSTOM, "BasicScheduler", model=model, scheduler=scheduler, steps=steps, denoise=1.0)[0]
-
-
-class Spy:
-    """Records the σ of every call of a model's ``apply_model`` (an I/O edge: the maths runs untouched)."""
-
-    def __init__(self, patcher: Any):
-        self.model, self.sigmas = patcher.model, []
-        self.original = self.model.apply_model
-
-    def __enter__(self) -> Spy:
-        def recorded(x: torch.Tensor, t: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
-            self.sigmas.append(float(t.reshape(-1)[0]))
-            return self.original(x, t, *args, **kwargs)
-
-        self.model.apply_model = recorded
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        del self.model.apply_model  # back to the class's method

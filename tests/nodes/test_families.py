@@ -35,6 +35,7 @@ import torch
 from torch.testing import assert_close
 
 from . import families as fam
+from . import family_runs as runs
 from .comfy_env import import_comfy, record_steps
 
 pytestmark = pytest.mark.comfyui
@@ -65,7 +66,7 @@ def models(comfy, tmp_path_factory):
     def get(family: fam.Family, seed: int):
         key = (family.name, seed)
         if key not in cache:
-            cache[key] = fam.make_model(family, seed, folder)
+            cache[key] = runs.make_model(family, seed, folder)
         return cache[key]
 
     return get
@@ -82,8 +83,8 @@ def setup_pair(models, pair: fam.Pair):
     if not fam.is_current() and (pair.main.current_only or pair.guide.current_only):
         pytest.skip(f"{pair.name} needs ComfyUI 0.4 or newer (tested on 0.33.0)")
     main, guide = models(pair.main, 1), models(pair.guide, 2)
-    positive, negative = fam.conditioning(pair.main, 10), fam.conditioning(pair.main, 11)
-    guide_positive = fam.conditioning(pair.guide, 12) if pair.own_guide_conditioning else None
+    positive, negative = runs.conditioning(pair.main, 10), runs.conditioning(pair.main, 11)
+    guide_positive = runs.conditioning(pair.guide, 12) if pair.own_guide_conditioning else None
     return main, guide, positive, negative, guide_positive
 
 
@@ -126,12 +127,12 @@ def test_guider_autoguidance_alone(models, pair):
     main, guide, positive, _, guide_positive = setup_pair(models, pair)
     guider = guider_node(main, guide, positive, 2.5, guide_positive=guide_positive)
     steps = record_steps(guider)
-    out = fam.sample_with_guider(main, guider, fam.empty_latent(pair.main), steps=3, seed=5)["samples"]
+    out = runs.sample_with_guider(main, guider, runs.empty_latent(pair.main), steps=3, seed=5)["samples"]
     assert torch.isfinite(out).all() and out.shape == pair.main.latent
     assert len(steps) == 3 and guider.guide_calls == 3
     for x, sigma, got in steps:
-        d1 = fam.denoise(main, positive, x, sigma)
-        d0 = fam.denoise(guide, guide_positive or positive, x, sigma)
+        d1 = runs.denoise(main, positive, x, sigma)
+        d0 = runs.denoise(guide, guide_positive or positive, x, sigma)
         assert_close(got, d1 + (2.5 - 1) * (d1 - d0), rtol=1e-5, atol=1e-5)
 
 
@@ -149,14 +150,14 @@ def test_guider_with_cfg_limited_to_an_interval(models, pair):
         cfg_schedule=interval_node(3.0),
     )
     steps = record_steps(guider)
-    out = fam.sample_with_guider(main, guider, fam.empty_latent(pair.main), steps=8, seed=6)["samples"]
+    out = runs.sample_with_guider(main, guider, runs.empty_latent(pair.main), steps=8, seed=6)["samples"]
     assert torch.isfinite(out).all()
     inside = [LO < sigma_edm(main, s) <= HI for _, s, _ in steps]
     assert any(inside) and not all(inside), [sigma_edm(main, s) for _, s, _ in steps]
     for (x, sigma, got), cfg_on in zip(steps, inside, strict=True):
-        d_c = fam.denoise(main, positive, x, sigma)
-        d_u = fam.denoise(main, negative, x, sigma)
-        d_g = fam.denoise(guide, guide_positive or positive, x, sigma)
+        d_c = runs.denoise(main, positive, x, sigma)
+        d_u = runs.denoise(main, negative, x, sigma)
+        d_g = runs.denoise(guide, guide_positive or positive, x, sigma)
         w_cfg = 3.0 if cfg_on else 1.0
         # ComfyUI runs cond and uncond as one batch of 2: float32 sums round differently from two
         # batch-1 calls, and (w_cfg − 1) doubles that; the autoguidance step alone is held to 1e-5 above.
@@ -170,10 +171,10 @@ def test_guider_interval_runs_the_guide_exactly_inside(models, pair):
     guider = guider_node(
         main, guide, positive, 1.0, guide_positive=guide_positive, schedule=interval_node(2.0)
     )
-    with fam.Spy(guide) as spy:
-        out = fam.sample_with_guider(main, guider, fam.empty_latent(pair.main), steps=8, seed=9)["samples"]
+    with runs.Spy(guide) as spy:
+        out = runs.sample_with_guider(main, guider, runs.empty_latent(pair.main), steps=8, seed=9)["samples"]
     assert torch.isfinite(out).all()
-    expected = [float(s) for s in fam.step_sigmas(main, 8)[:-1] if LO < sigma_edm(main, s) <= HI]
+    expected = [float(s) for s in runs.step_sigmas(main, 8)[:-1] if LO < sigma_edm(main, s) <= HI]
     assert 0 < len(expected) < 8
     assert spy.sigmas == pytest.approx(expected, rel=1e-6) and guider.guide_calls == len(expected)
 
@@ -204,16 +205,16 @@ def test_patch_on_plain_ksampler(models, pair):
     patched = AutoguidanceModelPatch.execute(
         model=main, guide_model=guide, w=2.0, schedule=interval_node(2.0)
     ).result[0]
-    latent = fam.empty_latent(pair.main)
-    with fam.Spy(guide) as spy:
-        out = fam.sample_with_ksampler(patched, positive, negative, latent, steps=8, cfg=3.0, seed=7)[
+    latent = runs.empty_latent(pair.main)
+    with runs.Spy(guide) as spy:
+        out = runs.sample_with_ksampler(patched, positive, negative, latent, steps=8, cfg=3.0, seed=7)[
             "samples"
         ]
     assert torch.isfinite(out).all()
-    expected = [float(s) for s in fam.step_sigmas(main, 8)[:-1] if LO < sigma_edm(main, s) <= HI]
+    expected = [float(s) for s in runs.step_sigmas(main, 8)[:-1] if LO < sigma_edm(main, s) <= HI]
     assert spy.sigmas == pytest.approx(expected, rel=1e-6)
     guider = guider_node(main, guide, positive, 1.0, negative=negative, cfg=3.0, schedule=interval_node(2.0))
-    via_guider = fam.sample_with_guider(main, guider, latent, steps=8, seed=7)["samples"]
+    via_guider = runs.sample_with_guider(main, guider, latent, steps=8, seed=7)["samples"]
     assert_close(out, via_guider, rtol=1e-4, atol=1e-4)
 
 
@@ -222,10 +223,10 @@ def test_flux_interval_guides_exactly_the_steps_inside_in_noise_to_signal_ratio(
     σ_flow / (1 − σ_flow) lies in (0.28, 5.42], not at σ_flow ∈ (0.28, 1]."""
     family = next(f for f in fam.FAMILIES if f.name == "flux_dev")
     main, guide = models(family, 1), models(family, 2)
-    guider = guider_node(main, guide, fam.conditioning(family, 10), 2.0, schedule=interval_node(2.0))
-    with fam.Spy(guide) as spy:
-        fam.sample_with_guider(main, guider, fam.empty_latent(family), steps=12, seed=8)
-    flow = [float(s) for s in fam.step_sigmas(main, 12)[:-1]]
+    guider = guider_node(main, guide, runs.conditioning(family, 10), 2.0, schedule=interval_node(2.0))
+    with runs.Spy(guide) as spy:
+        runs.sample_with_guider(main, guider, runs.empty_latent(family), steps=12, seed=8)
+    flow = [float(s) for s in runs.step_sigmas(main, 12)[:-1]]
     expected = [s for s in flow if s < 1 and LO < s / (1 - s) <= HI]
     assert 0 < len(expected) < len(flow)
     assert spy.sigmas == pytest.approx(expected, rel=1e-6) and guider.guide_calls == len(expected)
@@ -248,7 +249,7 @@ def test_detection_table_is_true(comfy, family):
 
     if family.current_only and not fam.is_current():
         pytest.skip(f"{family.name} needs ComfyUI 0.4 or newer")
-    built = fam.build(family, 1)
+    built = runs.build(family, 1)
     state = {k: v.clone() for k, v in built.model.diffusion_model.state_dict().items()}
     try:
         loaded = comfy.sd.load_diffusion_model_state_dict(state, model_options={"dtype": torch.float32})
@@ -259,8 +260,8 @@ def test_detection_table_is_true(comfy, family):
         return
     assert loaded is not None and type(loaded.model.model_config).__name__ == family.config
     x, sigma = torch.randn(family.latent), torch.tensor([0.5])
-    cond = fam.conditioning(family, 3)
-    assert_close(fam.denoise(loaded, cond, x, sigma), fam.denoise(built, cond, x, sigma), rtol=0, atol=0)
+    cond = runs.conditioning(family, 3)
+    assert_close(runs.denoise(loaded, cond, x, sigma), runs.denoise(built, cond, x, sigma), rtol=0, atol=0)
 
 
 def test_families_cover_the_issue(comfy):

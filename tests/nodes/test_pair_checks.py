@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from . import families as fam
+from . import family_runs as runs
 from .comfy_env import import_comfy
 
 pytestmark = pytest.mark.comfyui
@@ -88,26 +89,26 @@ REFUSED = [
 def test_other_latent_space_or_noise_kind_is_refused_before_loading(
     node_name, main_name, guide_name, names, problem, loads
 ):
-    main, guide = fam.build(family(main_name), 1), fam.build(family(guide_name), 2)
+    main, guide = runs.build(family(main_name), 1), runs.build(family(guide_name), 2)
     prefix = (
         "Autoguidance Guider" if node_name == "AutoguidanceGuider" else r"Autoguidance \(KSampler patch\)"
     )
     with pytest.raises(
         ValueError, match=rf"^{prefix}: {names}.* have {problem}.*\. Pick a guide of the same family"
     ):
-        run_node(node_name, main, guide, fam.conditioning(family(main_name), 1))
+        run_node(node_name, main, guide, runs.conditioning(family(main_name), 1))
     assert loads == []
 
 
 @pytest.mark.parametrize("node_name", NODES)
 def test_sd35_large_guided_by_medium_is_accepted(node_name, loads):
-    large, medium = fam.build(fam.SD35_LARGE, 1), fam.build(fam.SD35_MEDIUM, 2)
+    large, medium = runs.build(fam.SD35_LARGE, 1), runs.build(fam.SD35_MEDIUM, 2)
     assert type(large.model.diffusion_model) is type(medium.model.diffusion_model)
     assert (
         large.model.diffusion_model.x_block_self_attn_layers
         != medium.model.diffusion_model.x_block_self_attn_layers
     )
-    assert run_node(node_name, large, medium, fam.conditioning(fam.SD35_LARGE, 1)) is not None
+    assert run_node(node_name, large, medium, runs.conditioning(fam.SD35_LARGE, 1)) is not None
     assert loads == []  # accepted, and still nothing loaded until sampling
 
 
@@ -120,19 +121,19 @@ def test_flux_pair_with_another_shift_is_accepted(node_name):
     from comfyui_autoguidance.nodes.noise_scale import sigma_range
 
     flux = family("flux_dev")
-    main = fam._node_output(
-        ModelSamplingFlux, model=fam.build(flux, 1), max_shift=1.15, base_shift=0.5, width=64, height=64
+    main = runs._node_output(
+        ModelSamplingFlux, model=runs.build(flux, 1), max_shift=1.15, base_shift=0.5, width=64, height=64
     )[0]
-    guide = fam.build(flux, 2)
+    guide = runs.build(flux, 2)
     m, g = (sigma_range(p.get_model_object("model_sampling"))["sigma_min"] for p in (main, guide))
     assert abs(m - g) / g > 0.05
-    assert run_node(node_name, main, guide, fam.conditioning(flux, 1)) is not None
+    assert run_node(node_name, main, guide, runs.conditioning(flux, 1)) is not None
 
 
 def test_flow_pair_with_another_noise_multiplier_is_refused():
     """ComfyUI 0.4+: CONST's noise_scale k is part of what σ means (x = (1 − σ)·x0 + σ·k·ε)."""
     sd3 = family("sd3")
-    main, guide = fam.build(sd3, 1), fam.build(sd3, 2)
+    main, guide = runs.build(sd3, 1), runs.build(sd3, 2)
     sampling = guide.get_model_object("model_sampling")
     if not hasattr(sampling, "set_noise_scale"):
         pytest.skip("CONST has no noise_scale before ComfyUI 0.4")

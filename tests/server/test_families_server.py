@@ -18,6 +18,7 @@ from torch.testing import assert_close
 
 from ..conftest import comfyui_path  # noqa: TID252
 from ..nodes import families as fam  # noqa: TID252
+from ..nodes import family_runs as runs  # noqa: TID252
 from ..nodes.comfy_env import import_comfy  # noqa: TID252
 from .live_server import start_server
 from .workflow_api import wait_for
@@ -67,9 +68,9 @@ def setup(tmp_path_factory, monkeypatch_module):
     import_comfy()
     pair = the_pair()
     base = tmp_path_factory.mktemp("comfy-families")
-    main, guide = fam.build(pair.main, 1), fam.build(pair.guide, 2)
+    main, guide = runs.build(pair.main, 1), runs.build(pair.guide, 2)
     files = {
-        role: fam.save_unet(model, base / "models" / "diffusion_models", f"{role}-{pair.name}")
+        role: runs.save_unet(model, base / "models" / "diffusion_models", f"{role}-{pair.name}")
         for role, model in (("main", main), ("guide", guide))
     }
     conds = {
@@ -224,14 +225,14 @@ def test_pair_runs_on_a_live_server_as_in_process(setup):
         cfg_schedule=interval,
         guide_positive=conds["guide_positive"] if pair.own_guide_conditioning else None,
     ).result[0]
-    latent = fam.run_node(
+    latent = runs.run_node(
         "comfy_extras.nodes_flux" if fam.is_current() else "comfy_extras.nodes_sd3",
         "EmptyFlux2LatentImage" if fam.is_current() else "EmptySD3LatentImage",
         width=64,
         height=64,
         batch_size=1,
     )[0]
-    expected = fam.sample_with_guider(main, guider, latent, steps=6, seed=3)["samples"]
+    expected = runs.sample_with_guider(main, guider, latent, steps=6, seed=3)["samples"]
     assert_close(got, expected, rtol=1e-4, atol=1e-4)
     if not pair.own_guide_conditioning:
         assert torch.isfinite(saved_latent(server, entry, "save_patch")).all()
