@@ -7,16 +7,8 @@ D_w(x; σ, c) = w·D1(x; σ, c) + (1 − w)·D0(x; σ, c): D1 is the main model,
 from .combine import combine, guidance_term
 from .denoiser import guided_denoiser, per_sample_sigma
 from .samplers import heun_sample, karras_sigmas
-from .schedules import (
-    SCHEDULE_KINDS,
-    Constant,
-    Interval,
-    Knots,
-    Ramp,
-    Schedule,
-    as_schedule,
-    schedule_from_dict,
-)
+from .schedule_json import SCHEDULE_KINDS, as_schedule, schedule_from_dict
+from .schedules import Constant, Interval, Knots, Ramp, Schedule
 
 __all__ = [
     "SCHEDULE_KINDS",

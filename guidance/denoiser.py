@@ -18,7 +18,8 @@ import torch
 from torch import Tensor
 
 from .combine import combine
-from .schedules import Schedule, as_schedule
+from .schedule_json import as_schedule
+from .schedules import Schedule
 
 
 class Denoiser(Protocol):

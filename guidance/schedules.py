@@ -17,7 +17,7 @@ Kinds:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
@@ -28,8 +28,8 @@ from torch import Tensor
 class Schedule(Protocol):
     """A guidance weight w(σ): ``weight(sigma [B]) -> w [B]`` plus a JSON form.
 
-    Weights are float32 on σ's own device (every backend has float32; MPS has no float64),
-    so a schedule never moves σ across devices.
+    Weights are on σ's own device, in float32 (every backend has it; MPS has no float64) or in
+    float64 where σ already is, so a schedule never moves σ across devices or makes float64.
     """
 
     kind: ClassVar[str]
@@ -61,12 +61,13 @@ def _sigma(where: str, name: str, value: Any, positive: bool = False) -> float:
     return v
 
 
-WEIGHT_DTYPE = torch.float32
+WEIGHT_DTYPE = torch.float32  # at least this precision; a float64 σ (CPU sampling in float64) keeps its own
 
 
 def _as_sigma(sigma: Tensor | float) -> Tensor:
-    """σ as a float32 tensor on its own device (a float becomes a CPU tensor)."""
-    return torch.as_tensor(sigma).to(WEIGHT_DTYPE)
+    """σ on its own device in float32, or float64 where σ already is (a float becomes a CPU tensor)."""
+    s = torch.as_tensor(sigma)
+    return s.to(torch.promote_types(s.dtype, WEIGHT_DTYPE) if s.is_floating_point() else WEIGHT_DTYPE)
 
 
 # ----------------------------------------------------------------------------
@@ -254,63 +255,3 @@ class Knots:
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "sigmas": list(self.sigmas), "weights": list(self.weights)}
-
-
-# ----------------------------------------------------------------------------
-# JSON round trip: one builder per kind (a dispatch table, not an if/elif chain).
-
-
-def _fields(d: Mapping[str, Any], kind: str, required: Sequence[str], optional: Sequence[str] = ()) -> dict:
-    missing = [k for k in required if k not in d]
-    if missing:
-        raise ValueError(f"{kind} schedule: missing field(s) {missing} (got {dict(d)!r})")
-    unknown = sorted(set(d) - set(required) - set(optional) - {"kind"})
-    if unknown:
-        raise ValueError(
-            f"{kind} schedule: unknown field(s) {unknown}; accepted: {list(required) + list(optional)}"
-        )
-    return {k: d[k] for k in (*required, *optional) if k in d}
-
-
-def _interval_from_dict(d: Mapping[str, Any]) -> Interval:
-    f = _fields(d, "interval", ("sigma_lo", "sigma_hi"), ("w", "schedule"))
-    if ("w" in f) == ("schedule" in f):
-        raise ValueError(
-            f"interval schedule: give exactly one of 'w' or 'schedule' (got {sorted(f)}); "
-            "'w' for a constant weight inside the interval, 'schedule' to restrict another schedule"
-        )
-    inner = Constant(f["w"]) if "w" in f else schedule_from_dict(f["schedule"])
-    return Interval(inner, f["sigma_lo"], f["sigma_hi"])
-
-
-_BUILDERS = {
-    "constant": lambda d: Constant(**_fields(d, "constant", ("w",))),
-    "interval": _interval_from_dict,
-    "ramp": lambda d: Ramp(
-        **_fields(d, "ramp", ("w_start", "w_end", "sigma_start", "sigma_end"), ("space", "shape"))
-    ),
-    "knots": lambda d: Knots(**_fields(d, "knots", ("sigmas", "weights"))),
-}
-
-SCHEDULE_KINDS: tuple[str, ...] = tuple(_BUILDERS)
-
-
-def schedule_from_dict(d: Mapping[str, Any]) -> Schedule:
-    """Rebuild a schedule from its ``to_dict()`` form; invalid specs raise ``ValueError``."""
-    if not isinstance(d, Mapping):
-        raise ValueError(f"schedule: expected a dict with a 'kind' field (got {d!r})")
-    kind = d.get("kind")
-    if kind not in _BUILDERS:
-        raise ValueError(f"schedule: unknown kind {kind!r}; valid kinds: {list(SCHEDULE_KINDS)}")
-    return _BUILDERS[kind](d)
-
-
-def as_schedule(value: Schedule | float | Mapping[str, Any]) -> Schedule:
-    """A float becomes a constant schedule, a dict is parsed, a schedule passes through."""
-    if isinstance(value, Mapping):
-        return schedule_from_dict(value)
-    if isinstance(value, (int, float)):
-        return Constant(float(value))
-    if hasattr(value, "weight") and hasattr(value, "to_dict"):
-        return value
-    raise ValueError(f"schedule: expected a number, a schedule or a dict (got {value!r})")

@@ -8,6 +8,7 @@ labels) under ``edm2_labels``; the EDM2 model turns it into the UNet's label inp
 from __future__ import annotations
 
 from ..edm2.labels import class_vector, imagenet_class_names
+from . import node_ids
 from ._api import io
 from .edm2_model import LABELS_KEY
 
@@ -72,7 +73,7 @@ class AutoguidanceEDM2ClassConditioning(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="AutoguidanceEDM2ClassConditioning",
+            node_id=node_ids.EDM2_CLASS_CONDITIONING,
             display_name=NAME,
             category="sampling/autoguidance/edm2",
             description=(

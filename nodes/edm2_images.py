@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..edm2 import latents as edm2_latents
+from . import node_ids
 from ._api import io
 
 
@@ -10,7 +11,7 @@ class AutoguidanceEDM2PixelsToImage(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="AutoguidanceEDM2PixelsToImage",
+            node_id=node_ids.EDM2_PIXELS_TO_IMAGE,
             display_name="EDM2 Pixels to Image",
             category="sampling/autoguidance/edm2",
             description=(
@@ -49,7 +50,7 @@ class AutoguidanceEDM2VAEDecode(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="AutoguidanceEDM2VAEDecode",
+            node_id=node_ids.EDM2_VAE_DECODE,
             display_name="EDM2 VAE Decode",
             category="sampling/autoguidance/edm2",
             description=(

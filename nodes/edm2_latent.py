@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from . import node_ids
 from ._api import io, model_management
 
 
@@ -11,7 +12,7 @@ class AutoguidanceEDM2EmptyLatent(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="AutoguidanceEDM2EmptyLatent",
+            node_id=node_ids.EDM2_EMPTY_LATENT,
             display_name="EDM2 Empty Latent",
             category="sampling/autoguidance/edm2",
             description=(

@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 
 from .. import edm2
+from . import node_ids
 from ._api import folder_paths, io
 from .edm2_model import edm2_patcher
 
@@ -61,7 +62,7 @@ class AutoguidanceEDM2Loader(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="AutoguidanceEDM2Loader",
+            node_id=node_ids.EDM2_LOADER,
             display_name=NAME,
             category="sampling/autoguidance/edm2",
             description=(

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from ..guidance import Constant, Schedule
-from . import _api
+from . import _api, node_ids
 from ._api import CFGGuider, io
 from .guide_model import GuideTerm, attach_guide, process_guide_conds, step_weight
 from .pair_checks import check_conditioning, check_pair
@@ -168,60 +168,64 @@ def schedule_input(name: str, what: str) -> Any:
     return ScheduleType.Input(name, optional=True, tooltip=what)
 
 
+def guider_inputs() -> list:
+    """The guider's sockets and widgets, in the order workflows store them."""
+    return [
+        *model_inputs(),
+        io.Conditioning.Input("positive", tooltip="What you want (the prompt or class)."),
+        io.Conditioning.Input(
+            "negative",
+            optional=True,
+            tooltip=(
+                "Optional: enables the CFG term (what to steer away from). Leave empty for pure autoguidance."
+            ),
+        ),
+        io.Conditioning.Input(
+            "guide_positive",
+            optional=True,
+            tooltip=(
+                "Optional: the guide's own conditioning, for a guide that needs a different "
+                "text encoding. Default: the same 'positive'."
+            ),
+        ),
+        w_input(),
+        io.Float.Input(
+            "cfg",
+            default=1.0,
+            min=0.0,
+            max=100.0,
+            step=0.1,
+            round=0.01,
+            tooltip=(
+                "CFG weight with the negative prompt: 1 = off; any other value needs "
+                "'negative' connected. Typical 3-8 for SD1.5/SDXL. " + MIX_TIP
+            ),
+        ),
+        schedule_input(
+            "schedule",
+            "Optional w(σ) for the autoguidance term; replaces 'w' when connected. "
+            "The paper found a constant w best: an interval reduced autoguidance's benefit.",
+        ),
+        schedule_input(
+            "cfg_schedule",
+            "Optional w(σ) for the CFG term; replaces 'cfg' when connected. "
+            "An interval such as (0.28, 5.42] is what helps CFG most.",
+        ),
+    ]
+
+
 class AutoguidanceGuider(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="AutoguidanceGuider",
+            node_id=node_ids.GUIDER,
             display_name=GUIDER_NAME,
             category="sampling/custom_sampling/guiders",
             description=(
                 "Autoguidance (Karras et al. 2024): guide the main model with a weaker version of itself, "
                 "optionally together with CFG. Plug into SamplerCustomAdvanced."
             ),
-            inputs=[
-                *model_inputs(),
-                io.Conditioning.Input("positive", tooltip="What you want (the prompt or class)."),
-                io.Conditioning.Input(
-                    "negative",
-                    optional=True,
-                    tooltip=(
-                        "Optional: enables the CFG term (what to steer away from). "
-                        "Leave empty for pure autoguidance."
-                    ),
-                ),
-                io.Conditioning.Input(
-                    "guide_positive",
-                    optional=True,
-                    tooltip=(
-                        "Optional: the guide's own conditioning, for a guide that needs a different "
-                        "text encoding. Default: the same 'positive'."
-                    ),
-                ),
-                w_input(),
-                io.Float.Input(
-                    "cfg",
-                    default=1.0,
-                    min=0.0,
-                    max=100.0,
-                    step=0.1,
-                    round=0.01,
-                    tooltip=(
-                        "CFG weight with the negative prompt: 1 = off; any other value needs "
-                        "'negative' connected. Typical 3-8 for SD1.5/SDXL. " + MIX_TIP
-                    ),
-                ),
-                schedule_input(
-                    "schedule",
-                    "Optional w(σ) for the autoguidance term; replaces 'w' when connected. "
-                    "The paper found a constant w best: an interval reduced autoguidance's benefit.",
-                ),
-                schedule_input(
-                    "cfg_schedule",
-                    "Optional w(σ) for the CFG term; replaces 'cfg' when connected. "
-                    "An interval such as (0.28, 5.42] is what helps CFG most.",
-                ),
-            ],
+            inputs=guider_inputs(),
             outputs=[io.Guider.Output()],
             hidden=[io.Hidden.unique_id],
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..guidance import Constant, Schedule
+from . import node_ids
 from ._api import io
 from .guide_model import GuideTerm, attach_guide
 from .guider import model_inputs, node_id, schedule_input, w_input
@@ -32,7 +33,7 @@ class AutoguidanceModelPatch(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id="AutoguidanceModelPatch",
+            node_id=node_ids.MODEL_PATCH,
             display_name=PATCH_NAME,
             category="sampling/autoguidance",
             description=(

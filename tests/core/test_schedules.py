@@ -108,7 +108,7 @@ def test_json_round_trip(spec):
         ({"kind": "interval", "w": 2, "schedule": {"kind": "constant", "w": 2}, "sigma_lo": 0.1, "sigma_hi": 1.0},
          "exactly one of"),
         ({"kind": "interval", "schedule": {"kind": "nope"}, "sigma_lo": 0.1, "sigma_hi": 1.0}, "unknown kind 'nope'"),
-        ({"kind": "knots", "sigmas": [1.0, 0.5], "weights": [1.0, 2.0]}, "sigmas must be strictly increasing"),
+        ({"kind": "knots", "sigmas": [1.0, 0.5, 2.0], "weights": [1.0, 2.0, 3.0]}, "sigmas must be strictly increasing"),
         ({"kind": "knots", "sigmas": [1.0, 1.0], "weights": [1.0, 2.0]}, "strictly increasing"),
         ({"kind": "knots", "sigmas": [0.1, 1.0], "weights": [1.0]}, "same length"),
         ({"kind": "knots", "sigmas": [], "weights": []}, "sigmas is empty"),

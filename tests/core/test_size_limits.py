@@ -10,19 +10,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("guidance", "edm2", "nodes")
 MAX_FILE_LINES = 300
 MAX_FUNCTION_LINES = 50
-
-# Offenders whose split is under way in other work (issue #14); no exemption is justified for
-# good. Each entry must still be over the limit, so the list can only shrink.
-PENDING: dict[str, str] = {
-    "guidance/schedules.py": "one source for widget values -> schedule spec (#14.1) moves code out",
-    "nodes/guider.py::AutoguidanceGuider.define_schema": "guider rewrite for the declared surface (#14.2)",
-}
 
 
 def _modules() -> list[Path]:
@@ -54,16 +45,11 @@ def _offenders() -> dict[str, int]:
 
 
 def test_no_module_over_300_lines_and_no_function_over_50():
-    offenders = {k: v for k, v in _offenders().items() if k not in PENDING}
+    offenders = _offenders()
     assert not offenders, (
         f"over the limits ({MAX_FILE_LINES} lines a module, {MAX_FUNCTION_LINES} a function): {offenders}; "
         "split the module or the function"
     )
-
-
-@pytest.mark.parametrize("entry", sorted(PENDING))
-def test_pending_entries_are_still_needed(entry):
-    assert entry in _offenders(), f"{entry} is within the limits now: remove it from PENDING"
 
 
 def test_the_counter_sees_methods_and_decorators():
