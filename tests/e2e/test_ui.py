@@ -191,7 +191,14 @@ def test_plots_follow_the_upstream_schedule_and_links(page, mode, front_end):
 
 
 @pytest.mark.front_ends("bundled", "current")
-def test_templates_browser_offers_our_workflows(page):
+def test_templates_browser_offers_our_workflows(page, front_end):
+    thumbnails: dict[str, int] = {}  # thumbnail name → HTTP status, as the browser fetched them
+
+    def seen(response) -> None:
+        if "/workflow_templates/comfyui-autoguidance/" in response.url and response.url.endswith(".jpg"):
+            thumbnails[response.url.rsplit("/", 1)[1]] = response.status
+
+    page.on("response", seen)
     page.get_by_text("Templates", exact=True).first.click()  # the sidebar button
     dialog = page.get_by_role("dialog").first
     dialog.wait_for(timeout=30_000)
@@ -200,6 +207,12 @@ def test_templates_browser_offers_our_workflows(page):
     texts = dialog.inner_text()
     for name in ("autoguidance-digits", "edm2-img512-s-xs-autoguidance", "sd15-ksampler-autoguidance-patch"):
         assert name in texts, texts[:2000]
+    page.wait_for_timeout(2000)
+    assert all(status == 200 for status in thumbnails.values()), thumbnails
+    if front_end.version >= (1, 49):  # newer front ends show a <name>.jpg per workflow
+        assert set(thumbnails) == {p.with_suffix(".jpg").name for p in WORKFLOW_DIR.glob("*.json")}, (
+            thumbnails
+        )
 
 
 @pytest.mark.front_ends("bundled", "current")
