@@ -60,9 +60,10 @@ RUN_EVENT = "autoguidance.run"  # the message the schedule widget listens for (w
 class GuideTerm:
     """The autoguidance term Δ as a ComfyUI ``sampler_pre_cfg_function``.
 
-    ``cond_list`` is the guide's processed positive conds for the run (set by the guider, which
-    processes them against the guide's own model); when None, the main model's processed
-    positive conds of the step are used (the KSampler patch). Each run records every model
+    ``cond_list`` is the guide's positive conds for the run, processed against the guide's own
+    model (its extra conds, e.g. SDXL's adm): the guider sets it in ``inner_sample``; for the
+    KSampler patch (``per_run_conds``) it is made at the start of each run from ``guide_positive``
+    or, without one, from the sampler's positive conditioning. Each run records every model
     evaluation (σ, σ_edm, guide evaluated?) and, when ``node_id`` is set, sends it to the front
     end at the end of the run, so the widget draws the σ steps that were really used.
     """
@@ -71,6 +72,8 @@ class GuideTerm:
         self.guide = guide
         self.schedule = schedule
         self.cond_list: list[dict] | None = None
+        self.per_run_conds = False
+        self.guide_positive: list[dict] | None = None  # converted CONDITIONING for the guide, or None
         self.node_id: str | None = None
         self.evaluations: list[tuple[float, float, bool]] = []
 
@@ -90,7 +93,7 @@ class GuideTerm:
         self.evaluations.append((float(sigma.reshape(-1)[0]), float(sigma_edm.reshape(-1)[0]), guided))
         if not guided:
             return out  # outside the interval: the guide is not evaluated
-        cond_list = self.cond_list if self.cond_list is not None else args["conds"][0]
+        cond_list = self.cond_list if self.cond_list is not None else args["conds"][0]  # a bare hook
         options = _api.guide_model_options(self.guide, _api.sample_sigmas(args["model_options"]))
         guide_pred = evaluate_guide(self.guide, cond_list, x, sigma, options)
         delta = guidance_term(out[0].float(), guide_pred.float(), w)  # float32 whatever the two dtypes
@@ -99,10 +102,32 @@ class GuideTerm:
     def around_run(self, executor: Any, *args: Any, **kwargs: Any) -> Any:
         """ComfyUI's outer-sample wrapper: a fresh record per run, sent to the front end after it."""
         self.evaluations = []
+        if self.per_run_conds:
+            self.cond_list = self.conds_for_run(executor.class_obj, *args, **kwargs)
         result = executor(*args, **kwargs)
         if self.node_id is not None:
             _api.send_to_front_end(RUN_EVENT, self.report())
         return result
+
+    def conds_for_run(
+        self,
+        guider: Any,
+        noise: torch.Tensor,
+        latent_image: torch.Tensor,
+        sampler: Any,
+        sigmas: torch.Tensor,
+        denoise_mask: Any = None,
+        callback: Any = None,
+        disable_pbar: bool = False,
+        seed: Any = None,
+        **kwargs: Any,
+    ) -> list[dict]:
+        """The guide's conds for one KSampler run (``CFGGuider.outer_sample``'s arguments)."""
+        source = self.guide_positive if self.guide_positive is not None else guider.conds.get("positive", [])
+        device = guider.model_patcher.load_device
+        return process_guide_conds(
+            self.guide, source, noise, device, latent_image, denoise_mask, seed, **kwargs
+        )
 
     def report(self) -> dict:
         """The last run for the widget: every evaluation's σ and σ_edm, and which ran the guide."""

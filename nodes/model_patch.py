@@ -3,8 +3,9 @@
 The same pre-CFG hook as the guider (nodes/guide_model.py) shifts the main model's
 conditional *and* unconditional predictions by Δ = (w(σ) − 1)·(D1(c) − D0(c)); ComfyUI's CFG
 then gives D1(∅) + cfg·(D1(c) − D1(∅)) + Δ, the guider's hybrid, with the KSampler's own cfg
-and negative prompt as the CFG term. The guide reuses the main model's processed positive
-conds, so it must be of the same family (checked before sampling).
+and negative prompt as the CFG term. At the start of each run the guide's conds are made from
+``guide_positive`` (or the sampler's positive prompt) and processed against the guide's own
+model, as the guider does.
 """
 
 from __future__ import annotations
@@ -12,20 +13,23 @@ from __future__ import annotations
 from typing import Any
 
 from ..guidance import Constant, Schedule
-from . import node_ids
+from . import _api, node_ids
 from ._api import io
 from .guide_model import GuideTerm, attach_guide
 from .guider import model_inputs, node_id, schedule_input, w_input
-from .pair_checks import check_pair
+from .pair_checks import check_conditioning, check_pair
 from .shared_checkpoint import separate_guide
 
 PATCH_NAME = "Autoguidance (KSampler patch)"
 
 
-def patch_model(main: Any, guide: Any, schedule: Schedule, node: str | None = None) -> Any:
+def patch_model(
+    main: Any, guide: Any, schedule: Schedule, node: str | None = None, guide_positive: list | None = None
+) -> Any:
     """A clone of ``main`` that loads ``guide`` with it and applies autoguidance each step."""
     term = GuideTerm(guide, schedule)
-    term.node_id = node
+    term.node_id, term.per_run_conds = node, True
+    term.guide_positive = None if guide_positive is None else _api.convert_cond(guide_positive)
     return attach_guide(main, guide, term)
 
 
@@ -42,6 +46,14 @@ class AutoguidanceModelPatch(io.ComfyNode):
             ),
             inputs=[
                 *model_inputs(),
+                io.Conditioning.Input(
+                    "guide_positive",
+                    optional=True,
+                    tooltip=(
+                        "Optional: the guide's own conditioning, for a guide with another text encoder "
+                        "(e.g. Flux.2 Klein 4B guiding Klein 9B). Default: the KSampler's positive."
+                    ),
+                ),
                 w_input(),
                 schedule_input("schedule", "Optional w(σ) for autoguidance; replaces 'w' when connected."),
             ],
@@ -50,8 +62,9 @@ class AutoguidanceModelPatch(io.ComfyNode):
         )
 
     @classmethod
-    def execute(cls, model, guide_model, w, schedule=None) -> io.NodeOutput:
+    def execute(cls, model, guide_model, w, schedule=None, guide_positive=None) -> io.NodeOutput:
         check_pair(PATCH_NAME, model, guide_model)
+        check_conditioning(PATCH_NAME, "guide_positive", guide_model, guide_positive)
         guide = separate_guide(PATCH_NAME, model, guide_model)
         schedule = schedule if schedule is not None else Constant(w)
-        return io.NodeOutput(patch_model(model, guide, schedule, node_id(cls)))
+        return io.NodeOutput(patch_model(model, guide, schedule, node_id(cls), guide_positive))

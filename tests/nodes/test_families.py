@@ -179,31 +179,16 @@ def test_guider_interval_runs_the_guide_exactly_inside(models, pair):
     assert spy.sigmas == pytest.approx(expected, rel=1e-6) and guider.guide_calls == len(expected)
 
 
-def ksampler_patch_xfail(pair: fam.Pair):
-    if pair.own_guide_conditioning:
-        return pytest.mark.xfail(
-            strict=True,
-            raises=(ValueError, RuntimeError),
-            reason=(
-                "the KSampler patch feeds the main model's conds to the guide; Klein 4B reads Qwen3-4B "
-                "embeddings (7680 wide), Klein 9B Qwen3-8B (12288): the patch needs its own guide "
-                "conditioning, or must refuse such a pair with a clear error"
-            ),
-        )
-    return ()
-
-
-@pytest.mark.parametrize(
-    "pair", [pytest.param(p, marks=ksampler_patch_xfail(p)) for p in PAIRS], ids=pair_ids(PAIRS)
-)
+@pytest.mark.parametrize("pair", PAIRS, ids=pair_ids(PAIRS))
 def test_patch_on_plain_ksampler(models, pair):
     """The patch through the KSampler node: the guide runs exactly at the steps whose σ_edm is inside
-    (0.28, 5.42], and the result equals the guider's with the same weights."""
+    (0.28, 5.42], and the result equals the guider's with the same weights (a guide with its own
+    text encoder, Klein 4B under Klein 9B, gets its conditioning through ``guide_positive``)."""
     from comfyui_autoguidance.nodes.model_patch import AutoguidanceModelPatch
 
-    main, guide, positive, negative, _ = setup_pair(models, pair)
+    main, guide, positive, negative, guide_positive = setup_pair(models, pair)
     patched = AutoguidanceModelPatch.execute(
-        model=main, guide_model=guide, w=2.0, schedule=interval_node(2.0)
+        model=main, guide_model=guide, w=2.0, schedule=interval_node(2.0), guide_positive=guide_positive
     ).result[0]
     latent = runs.empty_latent(pair.main)
     with runs.Spy(guide) as spy:
@@ -213,7 +198,16 @@ def test_patch_on_plain_ksampler(models, pair):
     assert torch.isfinite(out).all()
     expected = [float(s) for s in runs.step_sigmas(main, 8)[:-1] if LO < sigma_edm(main, s) <= HI]
     assert spy.sigmas == pytest.approx(expected, rel=1e-6)
-    guider = guider_node(main, guide, positive, 1.0, negative=negative, cfg=3.0, schedule=interval_node(2.0))
+    guider = guider_node(
+        main,
+        guide,
+        positive,
+        1.0,
+        negative=negative,
+        guide_positive=guide_positive,
+        cfg=3.0,
+        schedule=interval_node(2.0),
+    )
     via_guider = runs.sample_with_guider(main, guider, latent, steps=8, seed=7)["samples"]
     assert_close(out, via_guider, rtol=1e-4, atol=1e-4)
 
