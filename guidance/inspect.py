@@ -51,11 +51,11 @@ class PairInspection:
     ``w`` is the weight used for D_w at each σ [N].
     """
 
-    sigmas: Tensor      # [N]
-    x: Tensor           # x_σ, the noisy input both models saw
-    d1: Tensor          # D1(x_σ; σ, c): the main model
-    d0: Tensor          # D0(x_σ; σ, c): the guide
-    w: Tensor           # [N]
+    sigmas: Tensor  # [N]
+    x: Tensor  # x_σ, the noisy input both models saw
+    d1: Tensor  # D1(x_σ; σ, c): the main model
+    d0: Tensor  # D0(x_σ; σ, c): the guide
+    w: Tensor  # [N]
     d1_uncond: Tensor | None = None  # D1(x_σ; σ, ∅): the main model on the negative, for CFG
 
     @property
@@ -180,5 +180,5 @@ def tile(rows: Sequence[Sequence[Tensor]], pad: int = 2, background: float = 1.0
         for j, panel in enumerate(row):
             if panel.shape[:2] != (h, w):
                 raise ValueError(f"tile: panel ({i}, {j}) is {tuple(panel.shape[:2])}, the others ({h}, {w})")
-            out[i * (h + pad): i * (h + pad) + h, j * (w + pad): j * (w + pad) + w] = panel.to(out)
+            out[i * (h + pad) : i * (h + pad) + h, j * (w + pad) : j * (w + pad) + w] = panel.to(out)
     return out

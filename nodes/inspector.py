@@ -29,8 +29,11 @@ from .shared_checkpoint import separate_guide
 NAME = "Autoguidance Pair Inspector"
 AUTO = "auto"
 AUTO_COUNT = 6
-SIGMAS_HELP = (f"Type noise levels separated by commas (e.g. 14.6, 5, 1, 0.2, 0.03) or '{AUTO}' for "
-               f"{AUTO_COUNT} spread over the model's own range.")
+SEED_MAX = 0xFFFFFFFFFFFFFFFF
+SIGMAS_HELP = (
+    f"Type noise levels separated by commas (e.g. 14.6, 5, 1, 0.2, 0.03) or '{AUTO}' for "
+    f"{AUTO_COUNT} spread over the model's own range."
+)
 
 
 def to_model_sigma(sigma: float, model_sampling: Any) -> float:
@@ -46,7 +49,9 @@ def parse_sigmas(text: str) -> list[float] | None:
     try:
         values = [float(p) for p in parts]
     except ValueError:
-        raise ValueError(f"{NAME}: 'sigmas' must be numbers separated by commas (got {text!r}). {SIGMAS_HELP}") from None
+        raise ValueError(
+            f"{NAME}: 'sigmas' must be numbers separated by commas (got {text!r}). {SIGMAS_HELP}"
+        ) from None
     if not values:
         raise ValueError(f"{NAME}: 'sigmas' is empty (got {text!r}). {SIGMAS_HELP}")
     bad = [v for v in values if not (math.isfinite(v) and v > 0)]
@@ -65,8 +70,10 @@ def model_sigmas(text: str, model: Any) -> list[float]:
     sigmas = [to_model_sigma(s, sampling) for s in typed]
     outside = [s for s in sigmas if not lo * (1 - 1e-4) <= s <= hi * (1 + 1e-4)]
     if outside:
-        raise ValueError(f"{NAME}: 'sigmas' has {outside} outside the main model's noise range [{lo:.4g}, {hi:.4g}] "
-                         f"({describe(model)}). Use noise levels inside that range, or '{AUTO}'.")
+        raise ValueError(
+            f"{NAME}: 'sigmas' has {outside} outside the main model's noise range [{lo:.4g}, {hi:.4g}] "
+            f"({describe(model)}). Use noise levels inside that range, or '{AUTO}'."
+        )
     return sigmas
 
 
@@ -78,7 +85,7 @@ def _downscale(latent_format: Any) -> int:
 
 
 def start_from(model: Any, latent: dict | None, width: int, height: int, seed: int) -> Start:
-    """x0 (model space; the first latent of a batch, zeros for an empty one) and ε from ``seed``. [1, C, H, W]"""
+    """x0 (model space; a batch's first latent, zeros for an empty one) and ε from ``seed``. [1, C, H, W]"""
     fmt = model.model.latent_format
     if latent is None:
         ratio = _downscale(fmt)
@@ -86,21 +93,26 @@ def start_from(model: Any, latent: dict | None, width: int, height: int, seed: i
     else:
         x0 = latent["samples"][:1].float()
         if x0.ndim != 4 or x0.shape[1] != fmt.latent_channels:
-            raise ValueError(f"{NAME}: 'latent' has shape {tuple(x0.shape)} but {describe(model)} takes "
-                             f"[B, {fmt.latent_channels}, H, W]. Use a latent made for this model, or disconnect "
-                             "'latent' to start from width/height.")
+            raise ValueError(
+                f"{NAME}: 'latent' has shape {tuple(x0.shape)} but {describe(model)} takes "
+                f"[B, {fmt.latent_channels}, H, W]. Use a latent made for this model, or disconnect "
+                "'latent' to start from width/height."
+            )
         if torch.count_nonzero(x0) > 0:  # as ComfyUI's samplers: an empty latent stays 0 in model space
             x0 = model.model.process_latent_in(x0)
-    noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))  # = comfy.sample.prepare_noise
+    # = comfy.sample.prepare_noise
+    noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
     return Start(x0, noise, seed)
 
 
 def check_vae(model: Any, vae: Any) -> None:
     channels = model.model.latent_format.latent_channels
     if vae is not None and getattr(vae, "latent_channels", channels) != channels:
-        raise ValueError(f"{NAME}: the VAE decodes {vae.latent_channels}-channel latents but {describe(model)} makes "
-                         f"{channels}-channel ones. Connect the VAE of this model family, or none (pixel-space "
-                         "models and the latent preview need none).")
+        raise ValueError(
+            f"{NAME}: the VAE decodes {vae.latent_channels}-channel latents but {describe(model)} makes "
+            f"{channels}-channel ones. Connect the VAE of this model family, or none (pixel-space "
+            "models and the latent preview need none)."
+        )
 
 
 def schedule_weights(schedule: Schedule, sampling: Any, sigmas: torch.Tensor) -> torch.Tensor:
@@ -115,8 +127,9 @@ def weight_of(w: float, schedule: Schedule | None, sampling: Any):
     return lambda sigma: float(schedule_weights(schedule, sampling, torch.tensor([sigma]))[0])
 
 
-def plot_spans(schedule: Schedule | None, sampling: Any,
-               sigma_range: tuple[float, float]) -> list[tuple[float, float]]:
+def plot_spans(
+    schedule: Schedule | None, sampling: Any, sigma_range: tuple[float, float]
+) -> list[tuple[float, float]]:
     """Where the connected schedule guides (w ≠ 1), on a dense log-σ grid over the model's range."""
     if schedule is None:
         return []
@@ -124,69 +137,114 @@ def plot_spans(schedule: Schedule | None, sampling: Any,
     return guided_spans(grid, schedule_weights(schedule, sampling, grid))
 
 
-def numbers(ins: Any, scales: list[float], main: Any, guide: Any, start: Start,
-            sigma_range: tuple[float, float], schedule: Schedule | None) -> str:
+def numbers(
+    ins: Any,
+    scales: list[float],
+    main: Any,
+    guide: Any,
+    start: Start,
+    sigma_range: tuple[float, float],
+    schedule: Schedule | None,
+) -> str:
     """The plot's numbers as a table for a Note."""
-    columns = {"ratio": ins.ratios.tolist(), "RMS(D1)": rms(ins.d1).tolist(), "RMS(D1−D0)": rms(ins.difference).tolist(),
-               "w": ins.w.tolist(), "scale": scales}
+    columns = {
+        "ratio": ins.ratios.tolist(),
+        "RMS(D1)": rms(ins.d1).tolist(),
+        "RMS(D1−D0)": rms(ins.difference).tolist(),
+        "w": ins.w.tolist(),
+        "scale": scales,
+    }
     if ins.cfg_ratios is not None:
         columns["cfg_ratio"] = ins.cfg_ratios.tolist()
     weights = f"schedule {schedule.to_dict()}" if schedule is not None else f"w = {float(ins.w[0]):g}"
-    header = [f"{NAME}: main {describe(main)}, guide {describe(guide)}",
-              f"x_σ from seed {start.seed}; model σ range [{sigma_range[0]:.4g}, {sigma_range[1]:.4g}]; {weights}"]
-    footer = ["ratio = RMS(D1 − D0) / RMS(D1): how far the guide's prediction is from the main model's.",
-              "scale = colour scale of the row's difference maps (white 0, red +scale, blue −scale)."]
+    header = [
+        f"{NAME}: main {describe(main)}, guide {describe(guide)}",
+        f"x_σ from seed {start.seed}; model σ range [{sigma_range[0]:.4g}, {sigma_range[1]:.4g}]; {weights}",
+    ]
+    footer = [
+        "ratio = RMS(D1 − D0) / RMS(D1): how far the guide's prediction is from the main model's.",
+        "scale = colour scale of the row's difference maps (white 0, red +scale, blue −scale).",
+    ]
     if ins.cfg_ratios is not None:
         footer.append("cfg_ratio = RMS(D1(c) − D1(∅)) / RMS(D1(c)), with the negative as ∅.")
     return report(header, ins.sigmas.tolist(), columns, footer)
 
 
 # ----------------------------------------------------------------------------
-# The node.
+# The node: its inputs' tooltips, then the node.
+TIPS = {
+    "model": "The main model D1: the good one whose pictures you want.",
+    "guide_model": (
+        "The guide D0: a weaker model of the same family (same latent space), e.g. one size smaller "
+        "and trained ~1/16 as long."
+    ),
+    "positive": "What you want (the prompt or class), given to both models.",
+    "negative": (
+        "Optional: adds the CFG column D1(c) − D1(∅) and its ratio, to compare with D1 − D0 "
+        "(one more main-model pass per σ, batched with the positive)."
+    ),
+    "latent": (
+        "Optional clean start x0 (e.g. a VAE-encoded picture; only the first of a batch). "
+        "Disconnected: an empty latent of width × height."
+    ),
+    "vae": (
+        "Optional: decode latents for display. Without it latents show as the fast RGB preview; "
+        "pixel-space models (the bundled digits) need none."
+    ),
+    "width": "Picture width in pixels when no latent is connected (16 for the bundled digits).",
+    "height": "Picture height in pixels when no latent is connected (16 for the bundled digits).",
+    "seed": "Seed of the noise ε in x_σ = x0 + σ·ε; the same ε is used at every σ.",
+    "w": (
+        "Autoguidance weight for the guided column D_w = D1 + (w − 1)(D1 − D0); 1 = off, the "
+        "paper's best is about 2. A connected schedule replaces it."
+    ),
+    "sigmas": (
+        "Noise levels σ to inspect, in the main model's own σ (SD1.5/SDXL 0.03-14.6, EDM2 "
+        f"0.002-80, flow models 0-1). {SIGMAS_HELP}"
+    ),
+    "schedule": (
+        "Optional w(σ), as given to the guider: the plot shades where it guides (w ≠ 1) and D_w "
+        "uses its weight at each σ."
+    ),
+}
 
 
 class AutoguidancePairInspector(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
-            node_id=node_ids.PAIR_INSPECTOR, display_name=NAME, category="sampling/autoguidance",
-            description=("Is this guide a good 'bad version' of the main model, and where does it act? At a few "
-                         "noise levels both models denoise the same noisy input: the grid shows D1 (main), D0 "
-                         "(guide), their difference D1 − D0 (what autoguidance amplifies) and the guided result; the "
-                         "plot shows RMS(D1 − D0)/RMS(D1) over σ. Costs one main and one guide pass per σ."),
+            node_id=node_ids.PAIR_INSPECTOR,
+            display_name=NAME,
+            category="sampling/autoguidance",
+            description=(
+                "Is this guide a good 'bad version' of the main model, and where does it act? At a few "
+                "noise levels both models denoise the same noisy input: the grid shows D1 (main), D0 "
+                "(guide), their difference D1 − D0 (what autoguidance amplifies) and the guided result; the "
+                "plot shows RMS(D1 − D0)/RMS(D1) over σ. Costs one main and one guide pass per σ."
+            ),
             inputs=[
-                io.Model.Input("model", tooltip="The main model D1: the good one whose pictures you want."),
-                io.Model.Input("guide_model", tooltip=(
-                    "The guide D0: a weaker model of the same family (same latent space), e.g. one size smaller "
-                    "and trained ~1/16 as long.")),
-                io.Conditioning.Input("positive", tooltip="What you want (the prompt or class), given to both models."),
-                io.Conditioning.Input("negative", optional=True, tooltip=(
-                    "Optional: adds the CFG column D1(c) − D1(∅) and its ratio, to compare with D1 − D0 "
-                    "(one more main-model pass per σ, batched with the positive).")),
-                io.Latent.Input("latent", optional=True, tooltip=(
-                    "Optional clean start x0 (e.g. a VAE-encoded picture; only the first of a batch). "
-                    "Disconnected: an empty latent of width × height.")),
-                io.Vae.Input("vae", optional=True, tooltip=(
-                    "Optional: decode latents for display. Without it latents show as the fast RGB preview; "
-                    "pixel-space models (the bundled digits) need none.")),
-                io.Int.Input("width", default=512, min=8, max=8192, step=8, tooltip=(
-                    "Picture width in pixels when no latent is connected (16 for the bundled digits).")),
-                io.Int.Input("height", default=512, min=8, max=8192, step=8, tooltip=(
-                    "Picture height in pixels when no latent is connected (16 for the bundled digits).")),
-                io.Int.Input("seed", default=0, min=0, max=0xFFFFFFFFFFFFFFFF, control_after_generate=False, tooltip=(
-                    "Seed of the noise ε in x_σ = x0 + σ·ε; the same ε is used at every σ.")),
-                io.Float.Input("w", default=2.0, min=0.0, max=30.0, step=0.05, round=0.001, tooltip=(
-                    "Autoguidance weight for the guided column D_w = D1 + (w − 1)(D1 − D0); 1 = off, the "
-                    "paper's best is about 2. A connected schedule replaces it.")),
-                io.String.Input("sigmas", default=AUTO, tooltip=(
-                    "Noise levels σ to inspect, in the main model's own σ (SD1.5/SDXL 0.03-14.6, EDM2 "
-                    f"0.002-80, flow models 0-1). {SIGMAS_HELP}")),
-                ScheduleType.Input("schedule", optional=True, tooltip=(
-                    "Optional w(σ), as given to the guider: the plot shades where it guides (w ≠ 1) and D_w "
-                    "uses its weight at each σ.")),
+                io.Model.Input("model", tooltip=TIPS["model"]),
+                io.Model.Input("guide_model", tooltip=TIPS["guide_model"]),
+                io.Conditioning.Input("positive", tooltip=TIPS["positive"]),
+                io.Conditioning.Input("negative", optional=True, tooltip=TIPS["negative"]),
+                io.Latent.Input("latent", optional=True, tooltip=TIPS["latent"]),
+                io.Vae.Input("vae", optional=True, tooltip=TIPS["vae"]),
+                io.Int.Input("width", default=512, min=8, max=8192, step=8, tooltip=TIPS["width"]),
+                io.Int.Input("height", default=512, min=8, max=8192, step=8, tooltip=TIPS["height"]),
+                io.Int.Input(
+                    "seed", default=0, min=0, max=SEED_MAX, control_after_generate=False, tooltip=TIPS["seed"]
+                ),
+                io.Float.Input(
+                    "w", default=2.0, min=0.0, max=30.0, step=0.05, round=0.001, tooltip=TIPS["w"]
+                ),
+                io.String.Input("sigmas", default=AUTO, tooltip=TIPS["sigmas"]),
+                ScheduleType.Input("schedule", optional=True, tooltip=TIPS["schedule"]),
             ],
-            outputs=[io.Image.Output(display_name="grid"), io.Image.Output(display_name="plot"),
-                     io.String.Output(display_name="numbers")],
+            outputs=[
+                io.Image.Output(display_name="grid"),
+                io.Image.Output(display_name="plot"),
+                io.String.Output(display_name="numbers"),
+            ],
         )
 
     @classmethod
@@ -198,8 +256,21 @@ class AutoguidancePairInspector(io.ComfyNode):
         return True
 
     @classmethod
-    def execute(cls, model, guide_model, positive, width, height, seed, w, sigmas, negative=None, latent=None,
-                vae=None, schedule=None) -> io.NodeOutput:
+    def execute(
+        cls,
+        model,
+        guide_model,
+        positive,
+        width,
+        height,
+        seed,
+        w,
+        sigmas,
+        negative=None,
+        latent=None,
+        vae=None,
+        schedule=None,
+    ) -> io.NodeOutput:
         check_pair(NAME, model, guide_model)
         for socket, cond in (("positive", positive), ("negative", negative)):
             check_conditioning(NAME, socket, model, cond)
@@ -207,19 +278,23 @@ class AutoguidancePairInspector(io.ComfyNode):
         levels = model_sigmas(sigmas, model)
         start = start_from(model, latent, width, height, seed)
         guide = separate_guide(NAME, model, guide_model)
-        ins = inspect_pair(model, guide, positive, negative, start, levels, weight_of(w, schedule, model.get_model_object("model_sampling")))
+        weight = weight_of(w, schedule, model.get_model_object("model_sampling"))
+        ins = inspect_pair(model, guide, positive, negative, start, levels, weight)
         grid, plot, text = render(ins, model, guide_model, vae, start, schedule)
         return io.NodeOutput(grid, plot, text, ui={"text": [text]})  # the numbers also reach the history
 
 
-def render(ins: Any, model: Any, guide: Any, vae: Any, start: Start,
-           schedule: Schedule | None) -> tuple[torch.Tensor, torch.Tensor, str]:
+def render(
+    ins: Any, model: Any, guide: Any, vae: Any, start: Start, schedule: Schedule | None
+) -> tuple[torch.Tensor, torch.Tensor, str]:
     """The node's three outputs from one inspection: grid IMAGE, plot IMAGE, numbers STRING."""
     sampling = model.get_model_object("model_sampling")
-    sigma_range = (max(float(sampling.sigma_min), float(sampling.sigma_max) * 1e-5), float(sampling.sigma_max))
+    sigma_max = float(sampling.sigma_max)
+    sigma_range = (max(float(sampling.sigma_min), sigma_max * 1e-5), sigma_max)
     grid = build_grid(ins, Display(model.model, vae), shown_input(sampling, ins.sigmas, ins.x))
     cfg = None if ins.cfg_ratios is None else ins.cfg_ratios.tolist()
-    plot = ratio_plot(ins.sigmas.tolist(), ins.ratios.tolist(), sigma_range, plot_spans(schedule, sampling, sigma_range), cfg)
+    spans = plot_spans(schedule, sampling, sigma_range)
+    plot = ratio_plot(ins.sigmas.tolist(), ins.ratios.tolist(), sigma_range, spans, cfg)
     device = model_management.intermediate_device()
-    return (labelled(grid, ins).to(device), plot[None].to(device),
-            numbers(ins, grid.scales, model, guide, start, sigma_range, schedule))
+    grid_image, plot_image = labelled(grid, ins).to(device), plot[None].to(device)
+    return grid_image, plot_image, numbers(ins, grid.scales, model, guide, start, sigma_range, schedule)

@@ -44,8 +44,11 @@ class Display:
         if factors is None:
             return None, None, None
         bias = getattr(fmt, "latent_rgb_factors_bias", None)
-        return (torch.tensor(factors, dtype=torch.float32), None if bias is None else torch.tensor(bias),
-                getattr(fmt, "latent_rgb_factors_reshape", None))
+        return (
+            torch.tensor(factors, dtype=torch.float32),
+            None if bias is None else torch.tensor(bias),
+            getattr(fmt, "latent_rgb_factors_reshape", None),
+        )
 
     def images(self, x: torch.Tensor) -> torch.Tensor:
         """Model-space samples [N, C, H, W] → images [N, H', W', 3] in [0, 1]."""
@@ -79,8 +82,8 @@ def _fit(field: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class Grid:
-    image: torch.Tensor          # [1, H, W, 3]
-    scales: list[float]          # colour scale s per row: ±s is full red/blue
+    image: torch.Tensor  # [1, H, W, 3]
+    scales: list[float]  # colour scale s per row: ±s is full red/blue
     panels: list[list[torch.Tensor]]  # [row][column] panels [h, w, 3], before labels
 
 
@@ -88,7 +91,7 @@ def build_grid(ins: PairInspection, display: Display, x_shown: torch.Tensor) -> 
     """The grid of one inspection; ``x_shown`` is x_σ as displayed (rescaled to the data's range)."""
     n = len(ins.sigmas)
     decoded = display.images(torch.cat([x_shown, ins.d1, ins.d0, ins.guided]))  # [4N, H, W, 3]
-    size = tuple(decoded.shape[1:3])
+    size = (decoded.shape[1], decoded.shape[2])
     factor = max(1, math.ceil(MIN_PANEL / min(size)))
     rows, scales = [], []
     for i in range(n):
@@ -109,8 +112,12 @@ def labelled(grid: Grid, ins: PairInspection) -> torch.Tensor:
     columns = ["x_σ (input)", "D₁ main", "D₀ guide", "D₁ − D₀", "D_w guided"]
     if ins.cfg_difference is not None:
         columns.append("D₁(c) − D₁(∅)")
-    rows = [[f"σ = {float(s):.3g}", f"w = {float(w):.3g}", f"± {scale:.2g}"]
-            for s, w, scale in zip(ins.sigmas, ins.w, grid.scales, strict=True)]
-    footer = "Maps: white 0, red +, blue −, full colour at ± the row's scale (left).   D_w = D₁ + (w − 1)(D₁ − D₀)"
-    panel = tuple(grid.panels[0][0].shape[:2])
-    return label_grid(grid.image[0], panel, PAD, columns, rows, footer)[None]
+    rows = [
+        [f"σ = {float(s):.3g}", f"w = {float(w):.3g}", f"± {scale:.2g}"]
+        for s, w, scale in zip(ins.sigmas, ins.w, grid.scales, strict=True)
+    ]
+    footer = (
+        "Maps: white 0, red +, blue −, full colour at ± the row's scale (left).   D_w = D₁ + (w − 1)(D₁ − D₀)"
+    )
+    height, width = grid.panels[0][0].shape[:2]
+    return label_grid(grid.image[0], (height, width), PAD, columns, rows, footer)[None]

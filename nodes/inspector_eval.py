@@ -58,7 +58,9 @@ class _Run:
     main_options: dict
     guide_options: dict
 
-    def at(self, sigma: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    def at(
+        self, sigma: torch.Tensor, x: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """D1(c), D0(c) and D1(∅) (None without a negative) at one σ: one main and one guide evaluation."""
         lists = [self.conds["positive"]] + ([self.conds["negative"]] if "negative" in self.conds else [])
         main_out = _api.calc_cond_batch(self.main.model, lists, x, sigma, self.main_options)
@@ -73,25 +75,45 @@ def _conds(positive: list, negative: list | None) -> dict:
     return conds
 
 
-def inspect_pair(main: Any, guide: Any, positive: list, negative: list | None, start: Start,
-                 sigmas: list[float], weight: Callable[[float], float]) -> PairInspection:
+def inspect_pair(
+    main: Any,
+    guide: Any,
+    positive: list,
+    negative: list | None,
+    start: Start,
+    sigmas: list[float],
+    weight: Callable[[float], float],
+) -> PairInspection:
     """D1, D0 (and D1(∅)) at each σ of ``sigmas`` from ``start``; ``weight(σ)`` is the w shown for D_w."""
     patched = _api.with_additional_model(main, guide)
     device = patched.load_device
     run_sigmas = torch.tensor(sigmas, dtype=torch.float32, device=device)
     main_options = _api.guide_model_options(patched, run_sigmas)  # any patcher's options, merged the same way
     with _api.loaded_for_sampling(patched, start.noise.shape, _conds(positive, negative), main_options) as (
-            real_model, conds):
+        real_model,
+        conds,
+    ):
         x0, noise = start.x0.to(device), start.noise.to(device)
         conds = _api.process_conds(real_model, noise, conds, device, x0, None, start.seed)
-        guide_conds = process_guide_conds(guide, _api.convert_cond(positive), noise, device, x0, None, start.seed)
-        run = _Run(patched, guide, conds, guide_conds, main_options, _api.guide_model_options(guide, run_sigmas))
-        rows = _evaluate(run, patched.get_model_object("model_sampling"), Start(x0, noise, start.seed), run_sigmas)
+        guide_conds = process_guide_conds(
+            guide, _api.convert_cond(positive), noise, device, x0, None, start.seed
+        )
+        run = _Run(
+            patched, guide, conds, guide_conds, main_options, _api.guide_model_options(guide, run_sigmas)
+        )
+        rows = _evaluate(
+            run, patched.get_model_object("model_sampling"), Start(x0, noise, start.seed), run_sigmas
+        )
     cpu = _api.model_management.intermediate_device()
     x, d1, d0, unc = ([r[k].to(cpu).float() for r in rows] for k in range(4))
-    return PairInspection(run_sigmas.to(cpu), torch.cat(x), torch.cat(d1), torch.cat(d0),
-                          torch.tensor([weight(s) for s in sigmas], dtype=torch.float64),
-                          None if negative is None else torch.cat(unc))
+    return PairInspection(
+        run_sigmas.to(cpu),
+        torch.cat(x),
+        torch.cat(d1),
+        torch.cat(d0),
+        torch.tensor([weight(s) for s in sigmas], dtype=torch.float64),
+        None if negative is None else torch.cat(unc),
+    )
 
 
 def _evaluate(run: _Run, model_sampling: Any, start: Start, sigmas: torch.Tensor) -> list[tuple]:

@@ -21,7 +21,7 @@ ASCII = {"σ": "sigma", "−": "-", "∅": "uncond", "₀": "0", "₁": "1", "�
 
 
 @cache
-def _font(size: int) -> tuple[ImageFont.ImageFont, bool]:
+def _font(size: int) -> tuple[ImageFont.FreeTypeFont | ImageFont.ImageFont, bool]:
     """A font and whether it draws σ, −, ∅ (DejaVu Sans where installed, else Pillow's own, ASCII text)."""
     try:
         return ImageFont.truetype("DejaVuSans.ttf", size), True
@@ -29,8 +29,14 @@ def _font(size: int) -> tuple[ImageFont.ImageFont, bool]:
         return ImageFont.load_default(size=size), False
 
 
-def _text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, size: int = 14,
-          fill: tuple[int, int, int] = INK, anchor: str = "la") -> None:
+def _text(
+    draw: ImageDraw.ImageDraw,
+    xy: tuple[float, float],
+    text: str,
+    size: int = 14,
+    fill: tuple[int, int, int] = INK,
+    anchor: str = "la",
+) -> None:
     font, unicode_ok = _font(size)
     if not unicode_ok:
         for symbol, plain in ASCII.items():
@@ -46,8 +52,12 @@ def to_pil(image: torch.Tensor) -> Image.Image:
 
 def from_pil(image: Image.Image) -> torch.Tensor:
     """An RGB Pillow image → [H, W, 3] float32 in [0, 1]."""
-    return torch.frombuffer(bytearray(image.convert("RGB").tobytes()), dtype=torch.uint8).reshape(
-        image.height, image.width, 3).float() / 255
+    return (
+        torch.frombuffer(bytearray(image.convert("RGB").tobytes()), dtype=torch.uint8)
+        .reshape(image.height, image.width, 3)
+        .float()
+        / 255
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -90,8 +100,13 @@ def _axes(draw: ImageDraw.ImageDraw, f: _Frame, sigma_range: tuple[float, float]
         draw.line([(f.left, f.y(r)), (f.right, f.y(r))], fill=GRID)
         _text(draw, (f.left - 6, f.y(r)), f"{r:.3g}", 13, anchor="rm")
     draw.rectangle([f.left, f.top, f.right, f.bottom], outline=INK)
-    _text(draw, ((f.left + f.right) / 2, f.bottom + 28), "σ (noise level, log scale; high noise on the left)", 14,
-          anchor="ma")
+    _text(
+        draw,
+        ((f.left + f.right) / 2, f.bottom + 28),
+        "σ (noise level, log scale; high noise on the left)",
+        14,
+        anchor="ma",
+    )
 
 
 def _y_label(image: Image.Image, text: str, f: _Frame) -> None:
@@ -100,8 +115,14 @@ def _y_label(image: Image.Image, text: str, f: _Frame) -> None:
     image.paste(strip.rotate(90, expand=True), (6, f.top))
 
 
-def _series(draw: ImageDraw.ImageDraw, f: _Frame, sigmas: Sequence[float], values: Sequence[float],
-            colour: tuple[int, int, int], square: bool) -> None:
+def _series(
+    draw: ImageDraw.ImageDraw,
+    f: _Frame,
+    sigmas: Sequence[float],
+    values: Sequence[float],
+    colour: tuple[int, int, int],
+    square: bool,
+) -> None:
     points = sorted((s, v) for s, v in zip(sigmas, values, strict=True) if math.isfinite(v))
     xy = [(f.x(s), f.y(v)) for s, v in points]
     if len(xy) > 1:
@@ -113,7 +134,8 @@ def _series(draw: ImageDraw.ImageDraw, f: _Frame, sigmas: Sequence[float], value
 def _legend(draw: ImageDraw.ImageDraw, f: _Frame, entries: list[tuple[str, tuple[int, int, int]]]) -> None:
     """Below the axis label, left to right, wrapping: never over the data."""
     font, _ = _font(13)
-    x, y = f.left, f.bottom + 52
+    x: float = f.left  # advanced by text widths, which are floats
+    y = f.bottom + 52
     for label, colour in entries:
         width = font.getlength(label) + 44
         if x + width > f.right + 20 and x > f.left:
@@ -123,9 +145,14 @@ def _legend(draw: ImageDraw.ImageDraw, f: _Frame, entries: list[tuple[str, tuple
         x += width
 
 
-def ratio_plot(sigmas: Sequence[float], ratios: Sequence[float], sigma_range: tuple[float, float],
-               spans: Sequence[tuple[float, float]] = (), cfg_ratios: Sequence[float] | None = None,
-               size: tuple[int, int] = (720, 440)) -> torch.Tensor:
+def ratio_plot(
+    sigmas: Sequence[float],
+    ratios: Sequence[float],
+    sigma_range: tuple[float, float],
+    spans: Sequence[tuple[float, float]] = (),
+    cfg_ratios: Sequence[float] | None = None,
+    size: tuple[int, int] = (720, 440),
+) -> torch.Tensor:
     """r(σ) = RMS(D1 − D0)/RMS(D1) at the inspected σ on a log-σ axis over ``sigma_range`` → [H, W, 3].
 
     ``spans`` (σ_low, σ_high) are shaded: where the connected schedule guides (w ≠ 1).
@@ -136,11 +163,15 @@ def ratio_plot(sigmas: Sequence[float], ratios: Sequence[float], sigma_range: tu
     image = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(image)
     for lo, hi in spans:
-        draw.rectangle([frame.x(min(hi, sigma_range[1])), frame.top, frame.x(max(lo, sigma_range[0])), frame.bottom],
-                       fill=SHADE)
+        draw.rectangle(
+            [frame.x(min(hi, sigma_range[1])), frame.top, frame.x(max(lo, sigma_range[0])), frame.bottom],
+            fill=SHADE,
+        )
     _axes(draw, frame, sigma_range)
     _y_label(image, "ratio", frame)
-    _text(draw, (frame.left, 12), "How much the guide disagrees with the main model: RMS(D₁ − D₀) / RMS(D₁)", 15)
+    _text(
+        draw, (frame.left, 12), "How much the guide disagrees with the main model: RMS(D₁ − D₀) / RMS(D₁)", 15
+    )
     entries = [("autoguidance  RMS(D₁ − D₀)/RMS(D₁)", AG_COLOUR)]
     _series(draw, frame, sigmas, ratios, AG_COLOUR, square=False)
     if cfg_ratios is not None:
@@ -156,12 +187,20 @@ def ratio_plot(sigmas: Sequence[float], ratios: Sequence[float], sigma_range: tu
 # Grid labels and the text report.
 
 
-def label_grid(grid: torch.Tensor, panel: tuple[int, int], pad: int, columns: Sequence[str],
-               rows: Sequence[Sequence[str]], footer: str) -> torch.Tensor:
+def label_grid(
+    grid: torch.Tensor,
+    panel: tuple[int, int],
+    pad: int,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    footer: str,
+) -> torch.Tensor:
     """``grid`` [H, W, 3] with column titles above, row labels (lines) on the left and a footer."""
     head, side, foot_line = 24, 92, 17
     lines = _wrap(footer, max(grid.shape[1] + side - 8, 200), 12)
-    image = Image.new("RGB", (grid.shape[1] + side, grid.shape[0] + head + 6 + foot_line * len(lines)), "white")
+    image = Image.new(
+        "RGB", (grid.shape[1] + side, grid.shape[0] + head + 6 + foot_line * len(lines)), "white"
+    )
     image.paste(to_pil(grid), (side, head))
     draw = ImageDraw.Draw(image)
     for j, title in enumerate(columns):
@@ -188,8 +227,9 @@ def _wrap(text: str, width: int, size: int) -> list[str]:
     return [*lines, line] if line else lines
 
 
-def report(header: Sequence[str], sigmas: Sequence[float], columns: dict[str, Sequence[float]],
-           footer: Sequence[str]) -> str:
+def report(
+    header: Sequence[str], sigmas: Sequence[float], columns: dict[str, Sequence[float]], footer: Sequence[str]
+) -> str:
     """A fixed-width table, one row per σ, framed by header and footer lines (pastes into a Note)."""
     names = ["σ", *columns]
     table = [[f"{s:.4g}", *(f"{columns[c][i]:.4g}" for c in columns)] for i, s in enumerate(sigmas)]

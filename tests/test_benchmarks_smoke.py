@@ -32,8 +32,13 @@ def test_quick_run_prints_its_table(script):
     reason = comfyui_skip_reason() if needs_comfy else None
     if reason:
         pytest.skip(f"{reason} (this benchmark drives ComfyUI)")
-    out = subprocess.run([sys.executable, str(BENCH / script), "--quick"], cwd=BENCH, capture_output=True, text=True,
-                         timeout=600)
+    out = subprocess.run(
+        [sys.executable, str(BENCH / script), "--quick"],
+        cwd=BENCH,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
     assert header in out.stdout, out.stdout
     rows = [line for line in out.stdout.splitlines() if line.startswith("| ") and "---" not in line]

@@ -49,8 +49,12 @@ def test_colour_map_is_symmetric_about_zero():
     pos, neg = signed_colormap(v, 2.0), signed_colormap(-v, 2.0)
     assert_close(neg, pos[..., [2, 1, 0]], rtol=0, atol=0)  # −v: red and blue swapped
     assert_close(signed_colormap(torch.zeros(1, 1), 1.0)[0, 0], torch.ones(3), rtol=0, atol=0)  # 0 is white
-    assert_close(signed_colormap(torch.tensor([[2.0, -2.0, 9.0]]), 2.0)[0],
-                 torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]), rtol=0, atol=0)
+    assert_close(
+        signed_colormap(torch.tensor([[2.0, -2.0, 9.0]]), 2.0)[0],
+        torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]),
+        rtol=0,
+        atol=0,
+    )
     assert pos.min() >= 0 and pos.max() <= 1
     with pytest.raises(ValueError, match="scale must be positive"):
         signed_colormap(v, 0.0)
@@ -84,7 +88,9 @@ def test_tile_places_each_panel():
 def test_pixels_upscale_sigmas_and_spans():
     grey = torch.tensor([[[-1.0, 0.0], [1.0, 3.0]]])  # [1, 2, 2]
     image = pixels_to_image(grey)
-    assert image.shape == (2, 2, 3) and image[0, 1].tolist() == [0.5] * 3 and image[1, 1].tolist() == [1.0] * 3
+    assert (
+        image.shape == (2, 2, 3) and image[0, 1].tolist() == [0.5] * 3 and image[1, 1].tolist() == [1.0] * 3
+    )
     assert upscale(image, 3).shape == (6, 6, 3) and upscale(image, 3)[2, 5].tolist() == [0.5] * 3
     s = log_spaced_sigmas(0.002, 80.0, 5)
     assert s[0] == pytest.approx(80.0) and s[-1] == pytest.approx(0.002)

@@ -58,7 +58,7 @@ def test_ramp_log_space(shape):
     got = w_at(s, 100.0, 10.0, 1.0, 0.1, 0.01)
     # held beyond both ends; the log-midpoint σ = 1 is halfway for both shapes
     assert got == pytest.approx([3.0, 3.0, 2.0, 1.0, 1.0], abs=1e-6)
-    quarter = 10.0 ** 0.5  # t = 1/4 in log space
+    quarter = 10.0**0.5  # t = 1/4 in log space
     expected = 3.0 - 2.0 * (0.25 if shape == "linear" else (1 - math.cos(math.pi / 4)) / 2)
     assert w_at(s, quarter)[0] == pytest.approx(expected, abs=1e-6)
 
@@ -73,11 +73,30 @@ def test_ramp_linear_space():
     [
         {"kind": "constant", "w": 2.5},
         {"kind": "interval", "w": 2.0, "sigma_lo": 0.28, "sigma_hi": 5.42},
-        {"kind": "ramp", "w_start": 3.0, "w_end": 1.0, "sigma_start": 14.6, "sigma_end": 0.03,
-         "space": "log", "shape": "cosine"},
+        {
+            "kind": "ramp",
+            "w_start": 3.0,
+            "w_end": 1.0,
+            "sigma_start": 14.6,
+            "sigma_end": 0.03,
+            "space": "log",
+            "shape": "cosine",
+        },
         {"kind": "knots", "sigmas": [0.1, 1.0, 5.0, 80.0], "weights": [1.0, 2.0, 2.5, 1.5]},
-        {"kind": "interval", "schedule": {"kind": "ramp", "w_start": 2.0, "w_end": 1.5, "sigma_start": 5.0,
-         "sigma_end": 0.5, "space": "linear", "shape": "linear"}, "sigma_lo": 0.19, "sigma_hi": 1.61},
+        {
+            "kind": "interval",
+            "schedule": {
+                "kind": "ramp",
+                "w_start": 2.0,
+                "w_end": 1.5,
+                "sigma_start": 5.0,
+                "sigma_end": 0.5,
+                "space": "linear",
+                "shape": "linear",
+            },
+            "sigma_lo": 0.19,
+            "sigma_hi": 1.61,
+        },
     ],
 )
 def test_json_round_trip(spec):
@@ -93,32 +112,70 @@ def test_json_round_trip(spec):
 @pytest.mark.parametrize(
     ("spec", "match"),
     [
-        ({"kind": "cubic"}, "unknown kind 'cubic'; valid kinds: \\['constant', 'interval', 'ramp', 'knots'\\]"),
+        (
+            {"kind": "cubic"},
+            "unknown kind 'cubic'; valid kinds: \\['constant', 'interval', 'ramp', 'knots'\\]",
+        ),
         ({"w": 2.0}, "unknown kind None"),
         ("constant", "expected a dict"),
         ({"kind": "constant"}, "missing field"),
         ({"kind": "constant", "w": 2.0, "wieght": 1}, "unknown field"),
         ({"kind": "constant", "w": float("nan")}, "w must be finite"),
         ({"kind": "constant", "w": "two"}, "w must be a number"),
-        ({"kind": "interval", "w": 2.0, "sigma_lo": 5.42, "sigma_hi": 0.28}, "sigma_lo must be below sigma_hi"),
+        (
+            {"kind": "interval", "w": 2.0, "sigma_lo": 5.42, "sigma_hi": 0.28},
+            "sigma_lo must be below sigma_hi",
+        ),
         ({"kind": "interval", "w": 2.0, "sigma_lo": 1.0, "sigma_hi": 1.0}, "sigma_lo must be below sigma_hi"),
         ({"kind": "interval", "w": 2.0, "sigma_lo": -0.1, "sigma_hi": 1.0}, "sigma_lo must be a noise level"),
-        ({"kind": "interval", "w": 2.0, "sigma_lo": 0.1, "sigma_hi": float("inf")}, "sigma_hi must be finite"),
+        (
+            {"kind": "interval", "w": 2.0, "sigma_lo": 0.1, "sigma_hi": float("inf")},
+            "sigma_hi must be finite",
+        ),
         ({"kind": "interval", "sigma_lo": 0.1, "sigma_hi": 1.0}, "exactly one of 'w' or 'schedule'"),
-        ({"kind": "interval", "w": 2, "schedule": {"kind": "constant", "w": 2}, "sigma_lo": 0.1, "sigma_hi": 1.0},
-         "exactly one of"),
-        ({"kind": "interval", "schedule": {"kind": "nope"}, "sigma_lo": 0.1, "sigma_hi": 1.0}, "unknown kind 'nope'"),
-        ({"kind": "knots", "sigmas": [1.0, 0.5, 2.0], "weights": [1.0, 2.0, 3.0]}, "sigmas must be strictly increasing"),
+        (
+            {
+                "kind": "interval",
+                "w": 2,
+                "schedule": {"kind": "constant", "w": 2},
+                "sigma_lo": 0.1,
+                "sigma_hi": 1.0,
+            },
+            "exactly one of",
+        ),
+        (
+            {"kind": "interval", "schedule": {"kind": "nope"}, "sigma_lo": 0.1, "sigma_hi": 1.0},
+            "unknown kind 'nope'",
+        ),
+        (
+            {"kind": "knots", "sigmas": [1.0, 0.5, 2.0], "weights": [1.0, 2.0, 3.0]},
+            "sigmas must be strictly increasing",
+        ),
         ({"kind": "knots", "sigmas": [1.0, 1.0], "weights": [1.0, 2.0]}, "strictly increasing"),
         ({"kind": "knots", "sigmas": [0.1, 1.0], "weights": [1.0]}, "same length"),
         ({"kind": "knots", "sigmas": [], "weights": []}, "sigmas is empty"),
-        ({"kind": "knots", "sigmas": [0.0, 1.0], "weights": [1.0, 2.0]}, "sigmas\\[0\\] must be a noise level with σ > 0"),
-        ({"kind": "knots", "sigmas": [0.1, 1.0], "weights": [1.0, float("nan")]}, "weights\\[1\\] must be finite"),
+        (
+            {"kind": "knots", "sigmas": [0.0, 1.0], "weights": [1.0, 2.0]},
+            "sigmas\\[0\\] must be a noise level with σ > 0",
+        ),
+        (
+            {"kind": "knots", "sigmas": [0.1, 1.0], "weights": [1.0, float("nan")]},
+            "weights\\[1\\] must be finite",
+        ),
         ({"kind": "knots", "sigmas": "0.1, 1", "weights": [1.0]}, "sigmas must be a list"),
         ({"kind": "ramp", "w_start": 2, "w_end": 1, "sigma_start": 1, "sigma_end": 1}, "must differ"),
-        ({"kind": "ramp", "w_start": 2, "w_end": 1, "sigma_start": 0, "sigma_end": 1}, "sigma_start must be a noise level"),
-        ({"kind": "ramp", "w_start": 2, "w_end": 1, "sigma_start": 5, "sigma_end": 1, "space": "exp"}, "space must be one of"),
-        ({"kind": "ramp", "w_start": 2, "w_end": 1, "sigma_start": 5, "sigma_end": 1, "shape": "step"}, "shape must be one of"),
+        (
+            {"kind": "ramp", "w_start": 2, "w_end": 1, "sigma_start": 0, "sigma_end": 1},
+            "sigma_start must be a noise level",
+        ),
+        (
+            {"kind": "ramp", "w_start": 2, "w_end": 1, "sigma_start": 5, "sigma_end": 1, "space": "exp"},
+            "space must be one of",
+        ),
+        (
+            {"kind": "ramp", "w_start": 2, "w_end": 1, "sigma_start": 5, "sigma_end": 1, "shape": "step"},
+            "shape must be one of",
+        ),
     ],
 )
 def test_invalid_specs_raise_value_error_naming_the_field(spec, match):

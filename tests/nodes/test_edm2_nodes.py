@@ -9,8 +9,15 @@ from torch.testing import assert_close
 from .comfy_env import import_comfy, record_steps, run_guider
 
 pytestmark = pytest.mark.comfyui
-TINY = {"img_resolution": 8, "img_channels": 4, "label_dim": 10, "model_channels": 16, "channel_mult": [1, 2],
-        "num_blocks": 1, "attn_resolutions": [4]}
+TINY = {
+    "img_resolution": 8,
+    "img_channels": 4,
+    "label_dim": 10,
+    "model_channels": 16,
+    "channel_mult": [1, 2],
+    "num_blocks": 1,
+    "attn_resolutions": [4],
+}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -32,8 +39,14 @@ def tiny_net(seed, channels=16):
 def class_cond(index, label_dim=10):
     from comfyui_autoguidance.nodes.edm2_conditioning import BY_INDEX, AutoguidanceEDM2ClassConditioning
 
-    return AutoguidanceEDM2ClassConditioning.execute(class_name=BY_INDEX, class_index=index, label_dim=label_dim,
-                                         second_class_index=-1, mix=0.0, unconditional=False).result[0]
+    return AutoguidanceEDM2ClassConditioning.execute(
+        class_name=BY_INDEX,
+        class_index=index,
+        label_dim=label_dim,
+        second_class_index=-1,
+        mix=0.0,
+        unconditional=False,
+    ).result[0]
 
 
 def test_comfy_edm_wrapping_equals_our_preconditioning():
@@ -60,8 +73,14 @@ def test_guider_on_edm2_pair_matches_separate_predictions_and_counts_interval():
     main_net, guide_net = tiny_net(1, 32), tiny_net(2, 16)
     main, guide = edm2_patcher(main_net, False), edm2_patcher(guide_net, False)
     positive = class_cond(4)
-    guider = AutoguidanceGuider.execute(model=main, guide_model=guide, positive=positive, w=2.1, cfg=1.0,
-                                        schedule=Interval(Constant(2.1), 0.28, 5.42)).result[0]
+    guider = AutoguidanceGuider.execute(
+        model=main,
+        guide_model=guide,
+        positive=positive,
+        w=2.1,
+        cfg=1.0,
+        schedule=Interval(Constant(2.1), 0.28, 5.42),
+    ).result[0]
     steps = record_steps(guider)
     run_guider(guider, comfy.samplers.calculate_sigmas(main.get_model_object("model_sampling"), "karras", 12))
     labels = torch.eye(10)[[4]]
@@ -82,8 +101,9 @@ def test_text_conditioning_into_edm2_is_refused():
 
     main, guide = edm2_patcher(tiny_net(1), False), edm2_patcher(tiny_net(2), False)
     text = [[torch.randn(1, 77, 768), {}]]
-    with pytest.raises(ValueError, match="Autoguidance Guider: 'positive' does not fit EDM2Config.*EDM2 Class "
-                                         "Conditioning"):
+    with pytest.raises(
+        ValueError, match="Autoguidance Guider: 'positive' does not fit EDM2Config.*EDM2 Class Conditioning"
+    ):
         AutoguidanceGuider.execute(model=main, guide_model=guide, positive=text, w=2.0, cfg=1.0)
 
 
@@ -93,20 +113,37 @@ def test_edm2_with_sd15_pair_is_refused_before_loading():
 
     from .comfy_env import tiny_sd15
 
-    with pytest.raises(ValueError, match=r"main model EDM2Config \(latent EDM2Latent, 4 ch.*\) and guide model SD15 .*"
-                                         r"different latent formats"):
-        AutoguidanceModelPatch.execute(model=edm2_patcher(tiny_net(1), False), guide_model=tiny_sd15(3), w=2.0)
+    with pytest.raises(
+        ValueError,
+        match=r"main model EDM2Config \(latent EDM2Latent, 4 ch.*\) and guide model SD15 .*"
+        r"different latent formats",
+    ):
+        AutoguidanceModelPatch.execute(
+            model=edm2_patcher(tiny_net(1), False), guide_model=tiny_sd15(3), w=2.0
+        )
 
 
 def test_class_conditioning_vectors():
     from comfyui_autoguidance.nodes.edm2_conditioning import AutoguidanceEDM2ClassConditioning
 
-    cond = AutoguidanceEDM2ClassConditioning.execute(class_name="88: macaw", class_index=0, label_dim=1000,
-                                         second_class_index=207, mix=0.25, unconditional=False).result[0]
+    cond = AutoguidanceEDM2ClassConditioning.execute(
+        class_name="88: macaw",
+        class_index=0,
+        label_dim=1000,
+        second_class_index=207,
+        mix=0.25,
+        unconditional=False,
+    ).result[0]
     labels = cond[0][1]["edm2_labels"]
     assert labels.shape == (1, 1000) and labels[0, 88].item() == 0.75 and labels[0, 207].item() == 0.25
-    unc = AutoguidanceEDM2ClassConditioning.execute(class_name="88: macaw", class_index=0, label_dim=1000,
-                                        second_class_index=-1, mix=0.0, unconditional=True).result[0]
+    unc = AutoguidanceEDM2ClassConditioning.execute(
+        class_name="88: macaw",
+        class_index=0,
+        label_dim=1000,
+        second_class_index=-1,
+        mix=0.0,
+        unconditional=True,
+    ).result[0]
     assert unc[0][1]["edm2_labels"].abs().sum().item() == 0
     with pytest.raises(ValueError, match="class_index must be -1 .* between 0 and 9"):
         class_cond(12)

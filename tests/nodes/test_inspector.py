@@ -31,6 +31,7 @@ def captured(monkeypatch):
             seen[name] = fn(*args, **kwargs)
             seen[name + "_args"] = args
             return seen[name]
+
         monkeypatch.setattr(module, fn.__name__, spy)
 
     keep("inspection", inspector.inspect_pair, inspector)
@@ -64,7 +65,7 @@ def table(text: str) -> dict[str, list[float]]:
     lines = text.splitlines()
     head = next(i for i, line in enumerate(lines) if line.startswith("σ "))
     names = lines[head].split()
-    rows = [[float(v) for v in line.split()] for line in lines[head + 1:] if re.match(r"^[0-9.]", line)]
+    rows = [[float(v) for v in line.split()] for line in lines[head + 1 :] if re.match(r"^[0-9.]", line)]
     return {n: [r[j] for r in rows] for j, n in enumerate(names)}
 
 
@@ -85,13 +86,13 @@ def test_sd15_pair_difference_and_ratios_equal_direct_models(captured):
     direct_ratios = []
     for i, sigma in enumerate([14.0, 2.0, 0.1]):
         x = sigma * eps  # x_σ = x0 + σ·ε with the empty latent x0 = 0
-        assert_close(ins.x[i:i + 1], x, rtol=1e-6, atol=1e-6)
+        assert_close(ins.x[i : i + 1], x, rtol=1e-6, atol=1e-6)
         s = torch.tensor([sigma])
         with torch.no_grad():
             d1 = main.model.apply_model(x, s, c_crossattn=cond[0][0])
             d0 = guide.model.apply_model(x, s, c_crossattn=cond[0][0])
-        assert_close(ins.difference[i:i + 1], d1 - d0, rtol=0, atol=1e-5)
-        assert_close(ins.guided[i:i + 1], 2 * d1 - d0, rtol=0, atol=1e-5)
+        assert_close(ins.difference[i : i + 1], d1 - d0, rtol=0, atol=1e-5)
+        assert_close(ins.guided[i : i + 1], 2 * d1 - d0, rtol=0, atol=1e-5)
         direct_ratios.append(rms(d1 - d0) / rms(d1))
     sigmas, ratios, *_ = captured["plot_args"]
     assert sigmas == pytest.approx([14.0, 2.0, 0.1]) and ratios == pytest.approx(direct_ratios, rel=1e-5)
@@ -106,24 +107,39 @@ def digits_pair():
 
     register_folders()  # the bundled files, as at server start
     load = AutoguidanceEDM2Loader.execute
-    return (load(checkpoint="digits-main.safetensors", weight_dtype="float32").result[0],
-            load(checkpoint="digits-guide.safetensors", weight_dtype="float32").result[0])
+    return (
+        load(checkpoint="digits-main.safetensors", weight_dtype="float32").result[0],
+        load(checkpoint="digits-guide.safetensors", weight_dtype="float32").result[0],
+    )
 
 
 def digit(index: int, unconditional: bool = False):
     from comfyui_autoguidance.nodes.edm2_conditioning import BY_INDEX, AutoguidanceEDM2ClassConditioning
 
-    return AutoguidanceEDM2ClassConditioning.execute(class_name=BY_INDEX, class_index=index, label_dim=10,
-                                                     second_class_index=-1, mix=0.0,
-                                                     unconditional=unconditional).result[0]
+    return AutoguidanceEDM2ClassConditioning.execute(
+        class_name=BY_INDEX,
+        class_index=index,
+        label_dim=10,
+        second_class_index=-1,
+        mix=0.0,
+        unconditional=unconditional,
+    ).result[0]
 
 
 def test_digits_pair_panels_and_plot_equal_direct_networks(captured):
     from comfyui_autoguidance.guidance.inspect import signed_colormap, upscale
 
     main, guide = digits_pair()
-    _, _, text = run({"model": main, "guide_model": guide, "positive": digit(3), "width": 16, "height": 16,
-                      "sigmas": "40, 2.5, 0.3, 0.02"})
+    _, _, text = run(
+        {
+            "model": main,
+            "guide_model": guide,
+            "positive": digit(3),
+            "width": 16,
+            "height": 16,
+            "sigmas": "40, 2.5, 0.3, 0.02",
+        }
+    )
     ins, grid = captured["inspection"], captured["grid"]
     eps = torch.randn(1, 1, 16, 16, generator=torch.Generator().manual_seed(3))  # pixel space: 16×16 grey
     labels = torch.eye(10)[[3]]
@@ -133,7 +149,7 @@ def test_digits_pair_panels_and_plot_equal_direct_networks(captured):
         with torch.no_grad():
             d1 = main.model.diffusion_model.net(x, sigma, labels)  # the EDM2 networks themselves
             d0 = guide.model.diffusion_model.net(x, sigma, labels)
-        assert_close(ins.difference[i:i + 1], d1 - d0, rtol=0, atol=1e-5)
+        assert_close(ins.difference[i : i + 1], d1 - d0, rtol=0, atol=1e-5)
         direct_ratios.append(rms(d1 - d0) / rms(d1))
         # The grid's D1 − D0 panel is that difference (1 channel: the field itself), colour-mapped.
         panel = grid.panels[i][3]
@@ -157,13 +173,27 @@ def test_cost_is_one_main_and_one_guide_pass_per_sigma(with_negative, monkeypatc
     main_rows, guide_rows = forward_rows(main), forward_rows(guide)
     loads, progress = [], []
     load = comfy.model_management.load_models_gpu
-    monkeypatch.setattr(comfy.model_management, "load_models_gpu",
-                        lambda models, *a, **k: (loads.append(list(models)), load(models, *a, **k))[1])
-    comfy.utils.set_progress_bar_global_hook(lambda value, total, preview, node_id=None: progress.append(value))
+    monkeypatch.setattr(
+        comfy.model_management,
+        "load_models_gpu",
+        lambda models, *a, **k: (loads.append(list(models)), load(models, *a, **k))[1],
+    )
+    comfy.utils.set_progress_bar_global_hook(
+        lambda value, total, preview, node_id=None: progress.append(value)
+    )
     try:
         extra = {"negative": digit(0, unconditional=True)} if with_negative else {}
-        run({"model": main, "guide_model": guide, "positive": digit(5), "width": 16, "height": 16,
-             "sigmas": "20, 5, 1, 0.1, 0.01", **extra})
+        run(
+            {
+                "model": main,
+                "guide_model": guide,
+                "positive": digit(5),
+                "width": 16,
+                "height": 16,
+                "sigmas": "20, 5, 1, 0.1, 0.01",
+                **extra,
+            }
+        )
     finally:
         comfy.utils.set_progress_bar_global_hook(None)
     assert sum(main_rows) == 5 * (2 if with_negative else 1)  # D1(c) (and D1(∅), batched with it)
@@ -183,10 +213,19 @@ def test_schedule_sets_w_and_shades_its_interval(captured):
     from comfyui_autoguidance.guidance import Constant, Interval
 
     main, guide = digits_pair()
-    run({"model": main, "guide_model": guide, "positive": digit(2), "width": 16, "height": 16, "sigmas": "10, 1",
-         "schedule": Interval(Constant(3.0), 0.28, 5.42)})
+    run(
+        {
+            "model": main,
+            "guide_model": guide,
+            "positive": digit(2),
+            "width": 16,
+            "height": 16,
+            "sigmas": "10, 1",
+            "schedule": Interval(Constant(3.0), 0.28, 5.42),
+        }
+    )
     assert captured["inspection"].w.tolist() == [1.0, 3.0]
-    (lo, hi), = captured["plot_args"][3]
+    ((lo, hi),) = captured["plot_args"][3]
     assert 0.28 < lo < 0.3 and 5.2 < hi <= 5.42
 
 
@@ -198,7 +237,9 @@ def test_every_input_has_a_tooltip():
     from comfyui_autoguidance.nodes.inspector import AutoguidancePairInspector
 
     schema = AutoguidancePairInspector.define_schema()
-    assert schema.node_id == "AutoguidancePairInspector" and schema.display_name == "Autoguidance Pair Inspector"
+    assert (
+        schema.node_id == "AutoguidancePairInspector" and schema.display_name == "Autoguidance Pair Inspector"
+    )
     for inp in schema.inputs:
         assert inp.tooltip and len(inp.tooltip) > 30, f"{inp.id} lacks a tooltip"
     assert [o.display_name for o in schema.outputs] == ["grid", "plot", "numbers"]
@@ -209,7 +250,10 @@ BAD_SIGMAS = [
     (" , ;", r"'sigmas' is empty"),
     ("14, five", r"'sigmas' must be numbers separated by commas"),
     ("2, -1", r"'sigmas' must be positive finite noise levels \(got \[-1.0\]\)"),
-    ("100, 1", r"'sigmas' has \[100.0\] outside the main model's noise range \[0.02917, 14.61\].*inside that range"),
+    (
+        "100, 1",
+        r"'sigmas' has \[100.0\] outside the main model's noise range \[0.02917, 14.61\].*inside that range",
+    ),
 ]
 
 
@@ -223,7 +267,9 @@ def test_bad_sigmas_fail_before_any_model_pass(sigmas, message):
         run({"model": main, "guide_model": guide, "positive": text_cond(1), "sigmas": sigmas})
     assert rows == []
     if "outside" not in message:  # caught at queue time too, where the model is not needed
-        assert AutoguidancePairInspector.validate_inputs(sigmas=sigmas).startswith("Autoguidance Pair Inspector: ")
+        assert AutoguidancePairInspector.validate_inputs(sigmas=sigmas).startswith(
+            "Autoguidance Pair Inspector: "
+        )
 
 
 def test_guide_from_another_latent_space_fails_before_any_model_pass():
@@ -232,8 +278,11 @@ def test_guide_from_another_latent_space_fails_before_any_model_pass():
     main = tiny_sd15(seed=1)
     guide = tiny_sd15(seed=2, channels=16, latent_format=comfy.latent_formats.SD3())
     main_rows = forward_rows(main)
-    with pytest.raises(ValueError, match=r"^Autoguidance Pair Inspector: main model .* and guide model .* different "
-                                         r"latent channels \(4 vs 16\)\. Pick a guide of the same family"):
+    with pytest.raises(
+        ValueError,
+        match=r"^Autoguidance Pair Inspector: main model .* and guide model .* different "
+        r"latent channels \(4 vs 16\)\. Pick a guide of the same family",
+    ):
         run({"model": main, "guide_model": guide, "positive": text_cond(1)})
     assert main_rows == []
 
@@ -268,13 +317,24 @@ def test_a_connected_vae_decodes_the_raw_latents(captured):
             return torch.full((latents.shape[0], latents.shape[2] * 8, latents.shape[3] * 8, 3), 0.5)
 
     main, guide, vae = tiny_sd15(seed=1), tiny_sd15(seed=2), RecordingVAE()
-    run({"model": main, "guide_model": guide, "positive": text_cond(1), "sigmas": "5, 0.5", "vae": vae,
-         "width": 128, "height": 128})
+    run(
+        {
+            "model": main,
+            "guide_model": guide,
+            "positive": text_cond(1),
+            "sigmas": "5, 0.5",
+            "vae": vae,
+            "width": 128,
+            "height": 128,
+        }
+    )
     ins, grid = captured["inspection"], captured["grid"]
     (latents,) = vae.seen  # one decode for every picture of the grid
     assert latents.shape == (8, 4, 16, 16)  # x_σ, D1, D0, D_w for two σ
-    assert_close(latents[2:4], main.model.process_latent_out(ins.d1), rtol=0, atol=1e-6)  # raw space, as VAE Decode
-    for row in grid.panels:  # the decoder's pictures at its own size (128 px: not enlarged); maps resized to fit
+    # raw space, as VAE Decode
+    assert_close(latents[2:4], main.model.process_latent_out(ins.d1), rtol=0, atol=1e-6)
+    # the decoder's pictures at its own size (128 px: not enlarged); maps resized to fit
+    for row in grid.panels:
         assert all(p.shape == (128, 128, 3) for p in row)
         assert all(float((p - 0.5).abs().max()) == 0 for p in (row[0], row[1], row[2], row[4]))
 

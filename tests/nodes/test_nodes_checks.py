@@ -35,12 +35,17 @@ def test_mismatched_latent_channels_fail_before_loading(node_name):
     main = tiny_sd15(seed=1, channels=16, latent_format=comfy.latent_formats.SD3())
     guide = tiny_sd15(seed=2)
     before = loaded_patchers()
-    node = {"AutoguidanceGuider": AutoguidanceGuider, "AutoguidanceModelPatch": AutoguidanceModelPatch}[node_name]
+    node = {"AutoguidanceGuider": AutoguidanceGuider, "AutoguidanceModelPatch": AutoguidanceModelPatch}[
+        node_name
+    ]
     kwargs = {"model": main, "guide_model": guide, "w": 2.0}
     if node is AutoguidanceGuider:
         kwargs |= {"positive": text_cond(1), "cfg": 1.0}
-    with pytest.raises(ValueError, match=r"main model .*16 ch.* and guide model .*4 ch.* different latent channels "
-                                         r"\(16 vs 4\)\. Pick a guide of the same family"):
+    with pytest.raises(
+        ValueError,
+        match=r"main model .*16 ch.* and guide model .*4 ch.* different latent channels "
+        r"\(16 vs 4\)\. Pick a guide of the same family",
+    ):
         node.execute(**kwargs)
     assert loaded_patchers() == before
     assert all(p.model is not main.model and p.model is not guide.model for p in loaded_patchers())
@@ -53,7 +58,9 @@ def test_mismatched_latent_format_same_channels():
 
     main = tiny_sd15(seed=1)
     guide = tiny_sd15(seed=2, latent_format=comfy.latent_formats.SDXL())
-    with pytest.raises(ValueError, match=r"Autoguidance \(KSampler patch\): .*different latent formats \(SD15 vs SDXL\)"):
+    with pytest.raises(
+        ValueError, match=r"Autoguidance \(KSampler patch\): .*different latent formats \(SD15 vs SDXL\)"
+    ):
         AutoguidanceModelPatch.execute(model=main, guide_model=guide, w=2.0)
 
 
@@ -68,15 +75,23 @@ def test_schedule_nodes_build_and_validate():
     assert msg.startswith("Guidance Schedule (Interval): interval schedule: sigma_lo must be below sigma_hi")
     assert n.AutoguidanceScheduleInterval.validate_inputs(w=2.0, sigma_lo=0.28, sigma_hi=5.42) is True
 
-    knots = n.AutoguidanceScheduleKnots.execute(sigmas="80, 5, 1, 0.1", weights="1.5, 2.5, 2.0, 1.0").result[0]
-    assert isinstance(knots, Knots) and knots.sigmas == (0.1, 1.0, 5.0, 80.0) and knots.weights == (1.0, 2.0, 2.5, 1.5)
+    knots = n.AutoguidanceScheduleKnots.execute(
+        sigmas="80, 5, 1, 0.1",
+        weights="1.5, 2.5, 2.0, 1.0",
+    ).result[0]
+    assert (
+        isinstance(knots, Knots)
+        and knots.sigmas == (0.1, 1.0, 5.0, 80.0)
+        and knots.weights == (1.0, 2.0, 2.5, 1.5)
+    )
     bad = n.AutoguidanceScheduleKnots.validate_inputs(sigmas="80, five", weights="1, 2")
     assert "'sigmas' must be numbers separated by commas" in bad
     with pytest.raises(ValueError, match="same length"):
         n.AutoguidanceScheduleKnots.execute(sigmas="80, 5", weights="1")
 
-    ramp = n.AutoguidanceScheduleRamp.execute(w_start=3.0, w_end=1.0, sigma_start=10.0, sigma_end=0.1,
-                                          space="log", shape="linear").result[0]
+    ramp = n.AutoguidanceScheduleRamp.execute(
+        w_start=3.0, w_end=1.0, sigma_start=10.0, sigma_end=0.1, space="log", shape="linear"
+    ).result[0]
     assert ramp.weight(torch.tensor([1.0])).item() == pytest.approx(2.0)
     limited = n.AutoguidanceScheduleLimit.execute(schedule=ramp, sigma_lo=0.5, sigma_hi=2.0).result[0]
     assert limited.weight(torch.tensor([0.5, 1.0, 3.0])).tolist() == pytest.approx([1.0, 2.0, 1.0])

@@ -39,8 +39,9 @@ class Server:
             return json.loads(r.read())
 
     def post(self, path: str, payload: dict, timeout: float = 30.0):
-        req = urllib.request.Request(self.url + path, data=json.dumps(payload).encode(),
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            self.url + path, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:  # noqa: S310 (loopback only)
                 return r.status, json.loads(r.read() or b"null")
@@ -70,17 +71,30 @@ def start_server(comfy_path: Path, base: Path, startup_timeout: float = 180.0) -
         (base / sub).mkdir(exist_ok=True)
     port = free_port()
     log_path = base / "server.log"
-    cmd = [sys.executable, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(port),
-           "--base-directory", str(base), "--disable-auto-launch"]
+    cmd = [
+        sys.executable,
+        "main.py",
+        "--cpu",
+        "--listen",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--base-directory",
+        str(base),
+        "--disable-auto-launch",
+    ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=comfy_path, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, cwd=comfy_path, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
     server = Server(f"http://127.0.0.1:{port}", base, log_path, proc)
     deadline = time.monotonic() + startup_timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"ComfyUI exited during start-up (code {proc.returncode}):\n{server.log()[-4000:]}")
+            raise RuntimeError(
+                f"ComfyUI exited during start-up (code {proc.returncode}):\n{server.log()[-4000:]}"
+            )
         try:
             server.get("/object_info/KSampler", timeout=5)
             return server
@@ -106,8 +120,18 @@ def seed_models(base: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     save_file({"model.diffusion_model.input_blocks.0.0.weight": torch.zeros(4, 4)}, str(folder / NOT_EDM2))
     torch.manual_seed(0)
-    save(EDM2(img_resolution=16, img_channels=4, label_dim=10, model_channels=16, channel_mult=[1, 2], num_blocks=1,
-              attn_resolutions=[8]), folder / LATENT_EDM2)
+    save(
+        EDM2(
+            img_resolution=16,
+            img_channels=4,
+            label_dim=10,
+            model_channels=16,
+            channel_mult=[1, 2],
+            num_blocks=1,
+            attn_resolutions=[8],
+        ),
+        folder / LATENT_EDM2,
+    )
 
 
 def seeded_server(comfy_path: Path, base: Path):

@@ -7,9 +7,18 @@ import pytest
 pytestmark = [pytest.mark.comfyui, pytest.mark.server]
 
 OUR_NODES = [
-    "AutoguidanceGuider", "AutoguidanceModelPatch", "AutoguidanceScheduleConstant", "AutoguidanceScheduleInterval",
-    "AutoguidanceScheduleRamp", "AutoguidanceScheduleKnots", "AutoguidanceScheduleLimit", "AutoguidanceEDM2Loader", "AutoguidanceEDM2ClassConditioning",
-    "AutoguidanceEDM2EmptyLatent", "AutoguidanceEDM2PixelsToImage", "AutoguidanceEDM2VAEDecode",
+    "AutoguidanceGuider",
+    "AutoguidanceModelPatch",
+    "AutoguidanceScheduleConstant",
+    "AutoguidanceScheduleInterval",
+    "AutoguidanceScheduleRamp",
+    "AutoguidanceScheduleKnots",
+    "AutoguidanceScheduleLimit",
+    "AutoguidanceEDM2Loader",
+    "AutoguidanceEDM2ClassConditioning",
+    "AutoguidanceEDM2EmptyLatent",
+    "AutoguidanceEDM2PixelsToImage",
+    "AutoguidanceEDM2VAEDecode",
 ]
 
 

@@ -1,10 +1,10 @@
 """The bundled pair-inspector workflow queued on a live server: both images drawn, the numbers
-in the history. ``UPDATE_DOCS=1`` also writes the README picture (docs/pair_inspector.png)."""
+in the history. Every run also leaves the README picture at out/pair_inspector.png;
+tools/readme_pictures.py copies it to docs/."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import pytest
@@ -27,7 +27,9 @@ def readme_picture(grid, plot, out) -> None:
 def test_pair_inspector_workflow_draws_both_images_and_the_numbers(server):
     from PIL import Image
 
-    prompt = to_api_prompt(load_workflow("autoguidance-pair-inspector.json"), server.get("/object_info", timeout=120))
+    prompt = to_api_prompt(
+        load_workflow("autoguidance-pair-inspector.json"), server.get("/object_info", timeout=120)
+    )
     status, reply = server.post("/prompt", {"prompt": prompt})
     assert status == 200, json.dumps(reply, indent=1)
     entry = wait_for(server, reply["prompt_id"])
@@ -42,14 +44,21 @@ def test_pair_inspector_workflow_draws_both_images_and_the_numbers(server):
     inspector = next(k for k, v in prompt.items() if v["class_type"] == "AutoguidancePairInspector")
     text = entry["outputs"][inspector]["text"][0]
     rows = [line.split() for line in text.splitlines() if re.match(r"^[0-9]", line)]
-    assert len(rows) == 6 and float(rows[0][0]) == pytest.approx(80.0) and float(rows[-1][0]) == pytest.approx(0.002)
+    assert (
+        len(rows) == 6
+        and float(rows[0][0]) == pytest.approx(80.0)
+        and float(rows[-1][0]) == pytest.approx(0.002)
+    )
     assert all(0 < float(r[1]) < 2 for r in rows)  # the RMS ratio column
-    if os.environ.get("UPDATE_DOCS") == "1":
-        readme_picture(grid.convert("RGB"), plot.convert("RGB"), REPO / "docs" / "pair_inspector.png")
+    out = REPO / "out"
+    out.mkdir(exist_ok=True)
+    readme_picture(grid.convert("RGB"), plot.convert("RGB"), out / "pair_inspector.png")
 
 
 def test_bad_sigmas_are_a_node_error_at_queue_time(server):
-    prompt = to_api_prompt(load_workflow("autoguidance-pair-inspector.json"), server.get("/object_info", timeout=120))
+    prompt = to_api_prompt(
+        load_workflow("autoguidance-pair-inspector.json"), server.get("/object_info", timeout=120)
+    )
     inspector = next(k for k, v in prompt.items() if v["class_type"] == "AutoguidancePairInspector")
     prompt[inspector]["inputs"]["sigmas"] = "80, five"
     status, reply = server.post("/prompt", {"prompt": prompt})

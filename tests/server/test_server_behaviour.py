@@ -51,11 +51,17 @@ def test_hundred_prompts_at_once(server, digits_prompt):
     done: dict[str, dict] = {}
     deadline = time.monotonic() + 1200
     while len(done) < len(ids):
-        assert time.monotonic() < deadline, f"{len(done)} of {len(ids)} finished; log:\n{server.log()[-2000:]}"
+        assert time.monotonic() < deadline, (
+            f"{len(done)} of {len(ids)} finished; log:\n{server.log()[-2000:]}"
+        )
         history = server.get("/history?max_items=200")
         for pid in ids:
             entry = history.get(pid)
-            if pid not in done and entry and entry.get("status", {}).get("status_str") in ("success", "error"):
+            if (
+                pid not in done
+                and entry
+                and entry.get("status", {}).get("status_str") in ("success", "error")
+            ):
                 done[pid] = entry
         for mark in (10, 100):
             if len(done) >= mark and mark not in rss_after:
@@ -64,8 +70,10 @@ def test_hundred_prompts_at_once(server, digits_prompt):
     errors = [pid for pid, e in done.items() if e["status"]["status_str"] != "success"]
     assert not errors, done[errors[0]]["status"]
     growth = rss_after[100] / rss_after[10] - 1
-    assert abs(growth) <= 0.05, f"server RSS after 10 prompts {rss_after[10] >> 20} MiB, after 100 " \
-                                f"{rss_after[100] >> 20} MiB ({growth:+.1%})"
+    assert abs(growth) <= 0.05, (
+        f"server RSS after 10 prompts {rss_after[10] >> 20} MiB, after 100 "
+        f"{rss_after[100] >> 20} MiB ({growth:+.1%})"
+    )
     a = [f.read_bytes() for f in output_images(server, done[ids[10]])]
     b = [f.read_bytes() for f in output_images(server, done[ids[99]])]
     c = [f.read_bytes() for f in output_images(server, done[ids[11]])]
@@ -93,13 +101,17 @@ def test_interrupt_leaves_the_server_healthy(server, digits_prompt):
 
 
 def node_errors(reply: dict) -> str:
-    return " ".join(e["details"] + " " + e["message"] for n in reply.get("node_errors", {}).values()
-                    for e in n["errors"])
+    return " ".join(
+        e["details"] + " " + e["message"] for n in reply.get("node_errors", {}).values() for e in n["errors"]
+    )
 
 
 def test_schedule_with_lo_above_hi_is_a_node_error(server, digits_prompt):
     p = copy.deepcopy(digits_prompt)
-    p["900"] = {"class_type": "AutoguidanceScheduleInterval", "inputs": {"w": 2.0, "sigma_lo": 5.0, "sigma_hi": 1.0}}
+    p["900"] = {
+        "class_type": "AutoguidanceScheduleInterval",
+        "inputs": {"w": 2.0, "sigma_lo": 5.0, "sigma_hi": 1.0},
+    }
     node_of(p, "AutoguidanceGuider")[1]["inputs"]["schedule"] = ["900", 0]
     status, reply = server.post("/prompt", {"prompt": p})
     assert status == 400, reply
@@ -120,8 +132,12 @@ def test_loader_on_a_non_edm2_file_is_a_node_error(server, digits_prompt):
 
 def test_guider_on_a_mismatched_pair_reports_our_message(server, digits_prompt):
     p = copy.deepcopy(digits_prompt)
-    guide_loader = next(k for k, v in p.items()
-                        if v["class_type"] == "AutoguidanceEDM2Loader" and v["inputs"]["checkpoint"] == "digits-guide.safetensors")
+    guide_loader = next(
+        k
+        for k, v in p.items()
+        if v["class_type"] == "AutoguidanceEDM2Loader"
+        and v["inputs"]["checkpoint"] == "digits-guide.safetensors"
+    )
     p[guide_loader]["inputs"]["checkpoint"] = LATENT_EDM2
     entry = wait_for(server, queue(server, p))
     assert entry["status"]["status_str"] == "error"

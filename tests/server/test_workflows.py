@@ -28,9 +28,14 @@ MODEL_FILE = re.compile(r"\.(safetensors|pkl|ckpt|pt|pth)$")
 
 
 def test_the_promised_workflows_are_bundled():
-    assert {"autoguidance-digits.json", "autoguidance-schedule-showcase.json", "edm2-img512-s-xs-autoguidance.json",
-            "edm2-img512-xxl-m-autoguidance.json", "sdxl-autoguidance-cfg-interval.json",
-            "sd15-ksampler-autoguidance-patch.json"} <= set(WORKFLOWS)
+    assert {
+        "autoguidance-digits.json",
+        "autoguidance-schedule-showcase.json",
+        "edm2-img512-s-xs-autoguidance.json",
+        "edm2-img512-xxl-m-autoguidance.json",
+        "sdxl-autoguidance-cfg-interval.json",
+        "sd15-ksampler-autoguidance-patch.json",
+    } <= set(WORKFLOWS)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +44,9 @@ def object_info(server):
 
 
 def notes(workflow) -> str:
-    return "\n".join(str(v) for n in workflow["nodes"] if n["type"] in FRONTEND_ONLY for v in n["widgets_values"])
+    return "\n".join(
+        str(v) for n in workflow["nodes"] if n["type"] in FRONTEND_ONLY for v in n["widgets_values"]
+    )
 
 
 @pytest.mark.parametrize("name", WORKFLOWS)
@@ -64,8 +71,15 @@ def test_workflow_is_valid_for_this_comfyui(name, object_info):
             spec = specs[input_name]
             problem = widget_problem(input_name, value, spec)
             # A model file the user must download is valid when the workflow's note says where it goes.
-            if problem and isinstance(value, str) and MODEL_FILE.search(value) and value not in combo_options(spec):
-                problem = None if value in notes(workflow) else f"'{value}' is neither installed nor in the note"
+            if (
+                problem
+                and isinstance(value, str)
+                and MODEL_FILE.search(value)
+                and value not in combo_options(spec)
+            ):
+                problem = (
+                    None if value in notes(workflow) else f"'{value}' is neither installed nor in the note"
+                )
             if problem:
                 problems.append(f"node {node['id']} ({node['type']}): {problem}")
         for socket in node.get("inputs", []):

@@ -112,5 +112,7 @@ def output_images(server, entry: dict[str, Any]) -> list[Path]:
     files = []
     for out in entry.get("outputs", {}).values():
         for image in out.get("images", []):
-            files.append(server.base / image.get("type", "output") / image.get("subfolder", "") / image["filename"])
+            files.append(
+                server.base / image.get("type", "output") / image.get("subfolder", "") / image["filename"]
+            )
     return files
