@@ -6,7 +6,7 @@ and says what is accepted, so a workflow file with a bad schedule fails clearly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .schedules import Constant, Interval, Knots, Ramp, Schedule
@@ -35,7 +35,7 @@ def _interval_from_dict(d: Mapping[str, Any]) -> Interval:
     return Interval(inner, f["sigma_lo"], f["sigma_hi"])
 
 
-_BUILDERS = {
+_BUILDERS: dict[str, Callable[[Mapping[str, Any]], Schedule]] = {
     "constant": lambda d: Constant(**_fields(d, "constant", ("w",))),
     "interval": _interval_from_dict,
     "ramp": lambda d: Ramp(

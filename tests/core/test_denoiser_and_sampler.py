@@ -34,8 +34,11 @@ def test_karras_sigmas_match_eq5():
 
 def expected_evaluation_sigmas(num_steps=32, sigma_min=0.002, sigma_max=80.0, rho=7.0):
     """σ of every denoiser evaluation of a deterministic Heun run, computed by hand."""
-    t = [(sigma_max ** (1 / rho) + i / (num_steps - 1) * (sigma_min ** (1 / rho) - sigma_max ** (1 / rho))) ** rho
-         for i in range(num_steps)] + [0.0]
+    t = [
+        (sigma_max ** (1 / rho) + i / (num_steps - 1) * (sigma_min ** (1 / rho) - sigma_max ** (1 / rho)))
+        ** rho
+        for i in range(num_steps)
+    ] + [0.0]
     evals = []
     for i in range(num_steps):
         evals.append(t[i])
@@ -48,7 +51,9 @@ def test_interval_guide_called_once_per_evaluation_inside_interval():
     main, guide = Counting(0.9), Counting(0.7)
     schedule = schedule_from_dict({"kind": "interval", "w": 2.0, "sigma_lo": 0.28, "sigma_hi": 5.42})
     denoise = guided_denoiser(main, guide, schedule)
-    heun_sample(denoise, torch.randn(2, 3, 4, 4, generator=torch.Generator().manual_seed(0)), karras_sigmas(32))
+    heun_sample(
+        denoise, torch.randn(2, 3, 4, 4, generator=torch.Generator().manual_seed(0)), karras_sigmas(32)
+    )
     evals = expected_evaluation_sigmas()
     inside = [s for s in evals if 0.28 < s <= 5.42]
     assert main.calls == len(evals) == 63
