@@ -106,7 +106,7 @@ def schedule_from_widgets(
     node_id: str, values: Mapping[str, Any], inner: Schedule | Mapping[str, Any] | None = None
 ) -> Schedule:
     """The schedule a node's widget values build, validated (``ValueError`` with guidance's message)."""
-    inner_spec = inner.to_dict() if hasattr(inner, "to_dict") else inner
+    inner_spec = inner if inner is None or isinstance(inner, Mapping) else inner.to_dict()
     return schedule_from_dict(schedule_spec(node_id, values, inner_spec))
 
 
