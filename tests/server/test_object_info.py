@@ -4,22 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from comfyui_autoguidance.nodes import node_ids
+
 pytestmark = [pytest.mark.comfyui, pytest.mark.server]
 
-OUR_NODES = [
-    "AutoguidanceGuider",
-    "AutoguidanceModelPatch",
-    "AutoguidanceScheduleConstant",
-    "AutoguidanceScheduleInterval",
-    "AutoguidanceScheduleRamp",
-    "AutoguidanceScheduleKnots",
-    "AutoguidanceScheduleLimit",
-    "AutoguidanceEDM2Loader",
-    "AutoguidanceEDM2ClassConditioning",
-    "AutoguidanceEDM2EmptyLatent",
-    "AutoguidanceEDM2PixelsToImage",
-    "AutoguidanceEDM2VAEDecode",
-]
+OUR_NODES = list(node_ids.ALL_NODE_IDS)  # the one list; tests/web/test_node_ids.py ties it to the JS
 
 
 def test_object_info_lists_every_node(server):

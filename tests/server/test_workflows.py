@@ -35,6 +35,9 @@ def test_the_promised_workflows_are_bundled():
         "edm2-img512-xxl-m-autoguidance.json",
         "sdxl-autoguidance-cfg-interval.json",
         "sd15-ksampler-autoguidance-patch.json",
+        "autoguidance-pair-inspector.json",
+        "sd35-large-medium-autoguidance.json",
+        "flux1-dev-autoguidance.json",
     } <= set(WORKFLOWS)
 
 
