@@ -32,7 +32,8 @@ MAX_BYTES = 60_000
 VIEW = (960, 720)  # graph units shown around the hero node, at zoom 1, then scaled to SIZE
 HERO = """() => {  // the node a thumbnail centres on: a guider or patch, else any node of ours
     const ours = app.graph._nodes.filter(n => n.type.startsWith('Autoguidance'));
-    const hero = ours.find(n => n.type === 'AutoguidanceGuider' || n.type === 'AutoguidanceModelPatch') ?? ours[0];
+    const guided = ['AutoguidanceGuider', 'AutoguidanceModelPatch'];
+    const hero = ours.find(n => guided.includes(n.type)) ?? ours[0];
     return [hero.pos[0] + hero.size[0] / 2, hero.pos[1] + hero.size[1] / 2];
 }"""
 
@@ -54,9 +55,16 @@ def canvas_png(page, workflow: dict) -> bytes:
     page.wait_for_timeout(1500)
     cx, cy = page.evaluate(HERO)
     page.evaluate(
-        """([cx, cy, w, h]) => { const c = app.canvas; c.show_info = false; c.ds.scale = 1;
-        c.ds.offset = [c.canvas.width / 2 - cx, c.canvas.height / 2 - cy]; c.setDirty(true, true); c.draw(true, true); }""",
-        [cx, cy, *VIEW],
+        """([cx, cy]) => {
+            const c = app.canvas;
+            c.show_info = false;
+            for (const n of app.graph._nodes) n.has_errors = false;  // no missing-model outlines
+            c.ds.scale = 1;
+            c.ds.offset = [c.canvas.width / 2 - cx, c.canvas.height / 2 - cy];
+            c.setDirty(true, true);
+            c.draw(true, true);
+        }""",
+        [cx, cy],
     )
     page.wait_for_timeout(800)
     url = page.evaluate(
