@@ -87,17 +87,21 @@ def _front_end_rank(item) -> int:
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Skip with the reason where something is missing; keep each front end's tests together (after
-    any shuffling plugin ran) so its one server starts once."""
-    result = yield
+    """Mark the browser tests (before ``-m`` selects), skip them with the reason where something is
+    missing, and keep each front end's tests together after any shuffling plugin ran, so that its
+    one server starts once."""
     reason = _skip_reason()
+    for item in items:
+        if _is_e2e(item):
+            item.add_marker(pytest.mark.comfyui)
+            item.add_marker(pytest.mark.browser)
+            if reason:
+                item.add_marker(pytest.mark.skip(reason=reason))
+    result = yield
     slots = [i for i, item in enumerate(items) if _is_e2e(item)]
     ordered = sorted((items[i] for i in slots), key=_front_end_rank)  # stable: a shuffle within stays
     for i, item in zip(slots, ordered, strict=True):
         items[i] = item
-        item.add_marker(pytest.mark.browser)
-        if reason:
-            item.add_marker(pytest.mark.skip(reason=reason))
     return result
 
 
