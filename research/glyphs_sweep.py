@@ -269,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", choices=STAGES, default="report", help="run up to this stage")
     parser.add_argument("--shard", default="0/1", help="i/n: this process's share of the stage")
     parser.add_argument("--n", type=int, default=500, help="samples per setting (classes in turn)")
-    parser.add_argument("--steps", type=int, default=12, help="Heun steps")
+    parser.add_argument("--steps", type=int, default=10, help="Heun steps")
     parser.add_argument("--out", type=Path, default=Path("glyphs_sweep"), help="cache folder")
     parser.add_argument("--figure", type=Path, default=Path("docs/glyphs_autoguidance.png"))
     parser.add_argument("--assets", type=Path, default=ASSETS)
