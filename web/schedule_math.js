@@ -37,17 +37,99 @@ const TEXT_WIDGETS = new Set(["space", "shape", "sigmas", "weights"]);
 export const NO_GUIDANCE = { kind: "constant", w: 1.0 };
 
 // ----------------------------------------------------------------------------
-// Noise levels of the model families: the one place the plot's σ axis is chosen.
+// One noise scale: schedules are written in σ_edm, the noise-to-signal ratio (guidance/noise_scale.py).
+// EPS / V / EDM models: σ_edm = ComfyUI's σ. Flow models (x = (1 − σ)·x0 + σ·k·ε): σ_edm = k·σ/(1 − σ).
 
-const SIGMA_RANGES = {
-  edm2: [0.002, 80.0],   // EDM / EDM2 (Karras et al.)
-  sd: [0.0292, 14.6146], // SD1.5 / SDXL (scaled-linear β, 1000 steps)
-  flow: [0.001, 1.0],    // rectified flow (SD3, Flux): σ ∈ (0, 1]
+/** σ_edm of a flow model's σ ∈ [0, 1] (σ = 1, pure noise, → ∞); k = the model's noise multiplier. */
+export function flowToEdm(sigma, k = 1) {
+  return sigma >= 1 ? Infinity : (k * sigma) / (1 - sigma);
+}
+
+/** The inverse: σ_flow = σ_edm / (k + σ_edm) (∞ → 1). */
+export function edmToFlow(sigmaEdm, k = 1) {
+  return Number.isFinite(sigmaEdm) ? sigmaEdm / (k + sigmaEdm) : 1;
+}
+
+/** A model's own σ → σ_edm, by noise kind ("ve": unchanged, "flow": k·σ/(1 − σ)). */
+export function toEdm(kind, sigma, k = 1) {
+  return kind === "flow" ? flowToEdm(sigma, k) : sigma;
+}
+
+// ----------------------------------------------------------------------------
+// Model families, guessed from file names before a run (the run's own σ replace the guess after).
+// Flow families carry the σ(t) of their ComfyUI model sampling: `shift` for ModelSamplingDiscreteFlow
+// (σ = s·t/(1 + (s − 1)·t), 1000 levels; comfy/model_sampling.py time_snr_shift) or `mu` for
+// ModelSamplingFlux (σ = e^μ/(e^μ + 1/t − 1), 10000 levels; flux_time_shift); shifts are the
+// families' defaults in comfy/supported_models.py (0.3.64).
+
+const FAMILIES = {
+  edm2: { kind: "ve", range: [0.002, 80.0] },    // EDM / EDM2 (Karras et al.)
+  sd: { kind: "ve", range: [0.0292, 14.6146] },  // SD1.5 / SDXL (scaled-linear β, 1000 steps)
+  sd3: { kind: "flow", shift: 3.0 },
+  flux: { kind: "flow", mu: 1.15 },
+  flux2: { kind: "flow", mu: 1.15 },
+  chroma: { kind: "flow", mu: 1.15 },
+  lumina2: { kind: "flow", shift: 6.0 },
+  qwen: { kind: "flow", shift: 1.15 },
+  wan: { kind: "flow", shift: 8.0 },
+  auraflow: { kind: "flow", shift: 1.73 },
+  hunyuan: { kind: "flow", shift: 7.0 },
+  "z-image": { kind: "flow", shift: 3.0 },
 };
+/** File-name patterns → family, first match wins (flux2 before flux, sd3 before sd). */
+const FAMILY_NAMES = [
+  ["flux2", /flux[._-]?2|klein/], ["chroma", /chroma/], ["flux", /flux/], ["sd3", /sd3|sd_3|sd[._-]?3\.5|stable[._-]?diffusion[._-]?3/],
+  ["auraflow", /aura/], ["lumina2", /lumina/], ["qwen", /qwen/], ["wan", /\bwan|wan[._-]?2/],
+  ["hunyuan", /hunyuan/], ["z-image", /z[._-]?image/],
+];
+export const FLOW_FAMILIES = Object.keys(FAMILIES).filter((f) => FAMILIES[f].kind === "flow");
+const REFERENCE_STEPS = 20;  // the flow axis is drawn up to the 2nd level of a 20-step schedule
 
-/** [σ_min, σ_max] the plot spans for a model family (EDM2's when the family is unknown). */
+/** The flow family a checkpoint / UNet file name points at, or null. */
+export function familyFromName(name) {
+  const n = String(name ?? "").toLowerCase();
+  return FAMILY_NAMES.find(([, re]) => re.test(n))?.[0] ?? null;
+}
+
+/** σ(t) of a flow family's ComfyUI model sampling, t ∈ (0, 1]. */
+function flowSigma(f, t) {
+  if (f.mu !== undefined) return Math.exp(f.mu) / (Math.exp(f.mu) + (1 / t - 1));
+  return f.shift === 1 ? t : (f.shift * t) / (1 + (f.shift - 1) * t);
+}
+
+/** A flow family's ComfyUI "simple" scheduler: σ(t) at t = 1 − ⌊i·L/N⌋/L, i < N, then 0
+ *  (comfy/samplers.py simple_scheduler over the L-level table; L = 10000 for Flux, else 1000). */
+export function flowSimpleSigmas(family, steps) {
+  const f = FAMILIES[family];
+  const levels = f.mu !== undefined ? 10000 : 1000;
+  const out = [];
+  for (let i = 0; i < steps; i++) out.push(flowSigma(f, (levels - Math.floor((i * levels) / steps)) / levels));
+  out.push(0);
+  return out;
+}
+
+/** {kind, k, native: [σ_min, σ_max], range: [σ_edm min, σ_edm max drawn], infiniteTop} of a family
+ *  (EDM2's when unknown). A flow model's top σ = 1 is σ_edm = ∞: drawn at a finite edge. */
+export function familyInfo(family) {
+  const f = FAMILIES[family] ?? FAMILIES.edm2;
+  if (f.kind !== "flow") return { kind: "ve", k: 1, native: f.range, range: f.range, infiniteTop: false };
+  const levels = f.mu !== undefined ? 10000 : 1000;
+  const lo = flowSigma(f, 1 / levels);
+  const top = flowSigma(f, 1 - 1 / REFERENCE_STEPS);
+  return { kind: "flow", k: 1, native: [lo, 1], range: [flowToEdm(lo), flowToEdm(top)], infiniteTop: true };
+}
+
+/** [σ_edm min, σ_edm max] the plot spans for a model family (EDM2's when the family is unknown). */
 export function sigmaRange(family) {
-  return SIGMA_RANGES[family] ?? SIGMA_RANGES.edm2;
+  return familyInfo(family).range;
+}
+
+/** The σ_edm a sampler visits by default on a family: karras over its range (EPS/V/EDM), the
+ *  family's "simple" flow schedule converted to σ_edm (flow). */
+export function defaultSigmasEdm(family, steps) {
+  const info = familyInfo(family);
+  if (info.kind === "flow") return flowSimpleSigmas(family, steps).map((s) => flowToEdm(s, info.k));
+  return karrasSigmas(steps, info.range[0], info.range[1]);
 }
 
 export const DEFAULT_STEPS = 32; // the official EDM2 sampler's default
@@ -241,4 +323,23 @@ export function guideEvaluations(spec, sigmas, sampler = "heun") {
   const evals = evaluationSigmas(sigmas, sampler);
   if (evals === null) return { guided: null, total: null };
   return { guided: evals.filter((s) => weightAt(spec, s) !== 1.0).length, total: evals.length };
+}
+
+// ----------------------------------------------------------------------------
+// The last run, as the server reports it (nodes/guide_model.py RUN_EVENT "autoguidance.run").
+
+/** σ_edm from the message: a number, or ∞ for what JSON cannot carry (null, "Infinity"). */
+const edmValue = (v) => (typeof v === "number" ? v : Infinity);
+
+/** The ticks and count a plot draws for one `autoguidance.run` message: {node, ticks: [{sigma,
+ *  sigmaEdm, guided}], guided, total, text}; null for a message that is not one. */
+export function runSummary(message) {
+  if (!message || message.node === undefined || message.node === null || !Array.isArray(message.sigmas_edm))
+    return null;
+  const ticks = message.sigmas_edm.map((s, i) => ({
+    sigma: message.sigmas?.[i] ?? null, sigmaEdm: edmValue(s), guided: Boolean(message.guided?.[i]),
+  }));
+  const guided = message.guide_evaluations ?? ticks.filter((t) => t.guided).length;
+  const total = message.evaluations ?? ticks.length;
+  return { node: String(message.node), ticks, guided, total, text: `guide runs ${guided}/${total} (last run)` };
 }

@@ -1,16 +1,20 @@
 // Draws the guidance weight w(σ) inside every schedule node, the Autoguidance Guider and the
-// model patch: log-σ axis over the connected model's σ range, the guided region shaded, w = 1
-// (guidance off) marked, and how many guide evaluations the connected sampler will make.
+// model patch: a log σ_edm axis (the one noise scale of every family; flow models' native σ as
+// secondary labels) over the connected model's range, the guided region shaded, w = 1 (guidance
+// off) marked, and how many guide evaluations the connected sampler will make: guessed from the
+// graph before a run, then the σ the last run really used (the server's "autoguidance.run").
 // Uses only what ComfyUI's front end provides: app.registerExtension, beforeRegisterNodeDef,
 // nodeCreated, a canvas widget (addCustomWidget with draw/computeSize) and the node's
 // getInputNode / getOutputNodes (front ends 1.27 to 1.58; input.link / output.links are
 // deprecated). In Nodes 2.0 (Vue) mode a canvas widget is redrawn only by its triggerDraw(),
 // so every edit or link change that can move a plot redraws the plots itself.
 
+import { api } from "../../scripts/api.js";
 import { app } from "../../scripts/app.js";
 import {
-  DEFAULT_STEPS, GUIDED_NODE_IDS, NODE_IDS, NO_GUIDANCE, SCHEDULE_NODE_IDS, exponentialSigmas, guideEvaluations,
-  karrasSigmas, scheduleFromWidgets, sigmaRange, specProblem, weightAt,
+  DEFAULT_STEPS, GUIDED_NODE_IDS, NODE_IDS, NO_GUIDANCE, SCHEDULE_NODE_IDS, defaultSigmasEdm, exponentialSigmas,
+  familyFromName, familyInfo, flowSimpleSigmas, flowToEdm, guideEvaluations, karrasSigmas, runSummary,
+  scheduleFromWidgets, specProblem, toEdm, weightAt,
 } from "./schedule_math.js";
 import { evaluationSigmas } from "./sampler_evaluations.js";
 
@@ -26,6 +30,11 @@ const PLOT_HEIGHT = 132;
 const MAX_DEPTH = 16;
 const COLOURS = { curve: "#f0a040", cfg: "#59a6e8", shade: "rgba(240,160,64,0.16)", off: "#8a8a8a",
                   axis: "#666", text: "#cfcfcf", bad: "#e46060", tickOn: "#f0a040", tickOff: "#555" };
+
+const RUN_EVENT = "autoguidance.run";  // nodes/guide_model.py RUN_EVENT
+const FLOW_LABELS = [0.1, 0.5, 0.9];    // σ_flow values labelled under a flow model's axis
+/** The last run of each guider / patch, by prompt node id (runSummary of the server's message). */
+const LAST_RUNS = new Map();
 
 const typeOf = (node) => node?.comfyClass ?? node?.type;
 
@@ -94,15 +103,24 @@ function modelFamily(node, depth = 0) {
   if (!model || depth > MAX_DEPTH) return null;
   const type = typeOf(model);
   if (type === NODE_IDS.edm2Loader) return "edm2";
-  const name = String((model.widgets ?? []).find((w) => /ckpt|unet|checkpoint/.test(w.name))?.value ?? "").toLowerCase();
-  if (/flux|sd3|sd_3|auraflow|lumina|chroma|hidream/.test(name)) return "flow";
+  const name = (model.widgets ?? []).find((w) => /ckpt|unet|checkpoint/.test(w.name))?.value;
+  const flow = familyFromName(name);
+  if (flow) return flow;
   if (type.startsWith("Checkpoint") || type === "UNETLoader") return "sd";
   return modelFamily(model, depth + 1);
 }
 
-/** Steps, sampler and σ list of the sampler a guider / patch feeds, when the graph says so. */
+/** The σ list (native σ of the family) a scheduler name gives on the family's range; known or a guess. */
+function schedulerSigmas(family, info, scheduler, steps) {
+  if (info.kind === "flow") return { sigmas: flowSimpleSigmas(family, steps), known: scheduler === "simple" };
+  const [sigmaMin, sigmaMax] = info.native;
+  const make = scheduler === "exponential" ? exponentialSigmas : karrasSigmas;
+  return { sigmas: make(steps, sigmaMin, sigmaMax), known: scheduler === "karras" || scheduler === "exponential" };
+}
+
+/** Steps, sampler and native σ list of the sampler a guider / patch feeds, when the graph says so. */
 function samplerSetup(guided, family) {
-  const [sigmaMin, sigmaMax] = sigmaRange(family);
+  const info = familyInfo(family);
   for (const node of outputNodes(guided)) {
     const type = typeOf(node);
     if (type === "SamplerCustomAdvanced") {
@@ -115,16 +133,14 @@ function samplerSetup(guided, family) {
         return { sampler, steps: sv.steps, sigmas: karrasSigmas(sv.steps, sv.sigma_min, sv.sigma_max, sv.rho), known: true };
       if (st === "ExponentialScheduler")
         return { sampler, steps: sv.steps, sigmas: exponentialSigmas(sv.steps, sv.sigma_min, sv.sigma_max), known: true };
-      if (st === "BasicScheduler" && (sv.scheduler === "karras" || sv.scheduler === "exponential")) {
-        const make = sv.scheduler === "karras" ? karrasSigmas : exponentialSigmas;
-        return { sampler, steps: sv.steps, sigmas: make(sv.steps, sigmaMin, sigmaMax), known: true };
+      if (st === "BasicScheduler") {
+        const { sigmas, known } = schedulerSigmas(family, info, sv.scheduler, sv.steps);
+        if (known) return { sampler, steps: sv.steps, sigmas, known };
       }
     }
     if (type === "KSampler" || type === "KSamplerAdvanced") {
       const v = widgetValues(node);
-      const make = v.scheduler === "exponential" ? exponentialSigmas : karrasSigmas;
-      return { sampler: v.sampler_name, steps: v.steps, sigmas: make(v.steps, sigmaMin, sigmaMax),
-               known: v.scheduler === "karras" || v.scheduler === "exponential" };
+      return { sampler: v.sampler_name, steps: v.steps, ...schedulerSigmas(family, info, v.scheduler, v.steps) };
     }
   }
   return null;
@@ -141,12 +157,25 @@ export function plotModel(node) {
     guided = node;
   }
   const family = guided ? modelFamily(guided) : null;
+  const info = familyInfo(family);
   const setup = guided ? samplerSetup(guided, family) : null;
-  const [lo, hi] = sigmaRange(family);
   const known = Boolean(setup?.known);
-  return { curves, range: [lo, hi], family: family ?? "edm2 (default)",
-           sigmas: known ? setup.sigmas : karrasSigmas(DEFAULT_STEPS, lo, hi),
+  const run = guided ? LAST_RUNS.get(String(guided.id)) ?? null : null;
+  return { curves, family: family ?? "edm2 (default)", ...axisOf(info, run), run,
+           sigmas: known ? setup.sigmas.map((s) => toEdm(info.kind, s, info.k)) : defaultSigmasEdm(family, DEFAULT_STEPS),
            sampler: known ? setup.sampler : "heun", steps: known ? setup.steps : DEFAULT_STEPS, known };
+}
+
+/** The σ_edm span drawn: the family's, widened to every finite σ_edm the last run evaluated;
+ *  `infiniteTop` when σ_edm = ∞ (a flow model's σ = 1) is drawn at the left edge. */
+function axisOf(info, run) {
+  let [lo, hi] = info.range;
+  let infiniteTop = info.infiniteTop;
+  for (const t of run?.ticks ?? []) {
+    if (!Number.isFinite(t.sigmaEdm)) { infiniteTop = true; continue; }
+    if (t.sigmaEdm > 0) { lo = Math.min(lo, t.sigmaEdm); hi = Math.max(hi, t.sigmaEdm); }
+  }
+  return { range: [lo, hi], infiniteTop, flow: info.kind === "flow" };
 }
 
 function drawCurves(ctx, m, box) {
@@ -192,28 +221,51 @@ function drawPlot(ctx, node, width, y, height) {
     return;
   }
   const [lo, hi] = m.range;
-  const lx = (s) => x0 + ((Math.log(hi) - Math.log(Math.max(s, lo))) / (Math.log(hi) - Math.log(lo))) * (x1 - x0);
+  const lx = (s) => x0 + ((Math.log(hi) - Math.log(Math.min(Math.max(s, lo), hi))) / (Math.log(hi) - Math.log(lo))) * (x1 - x0);
   const samples = [];
   for (let i = 0; i <= 120; i++) samples.push(Math.exp(Math.log(hi) + (i / 120) * (Math.log(lo) - Math.log(hi))));
   drawCurves(ctx, m, { x0, x1, y0, y1, lx, samples });
-  // The sampler's evaluations: a tick per model call's σ, lit where the guide runs.
+  // The sampler's evaluations: a tick per model call's σ_edm, lit where the guide runs (the last
+  // run's own σ and guide flags once the server has reported one, else the graph's guess).
   const spec = m.curves[0].spec;
-  const count = guideEvaluations(spec, m.sigmas, m.sampler);
-  for (const s of evaluationSigmas(m.sigmas, m.sampler) ?? m.sigmas.slice(0, -1)) {
-    ctx.fillStyle = weightAt(spec, s) !== 1 ? COLOURS.tickOn : COLOURS.tickOff;
+  const ticks = m.run ? m.run.ticks.map((t) => [t.sigmaEdm, t.guided])
+    : (evaluationSigmas(m.sigmas, m.sampler) ?? m.sigmas.slice(0, -1)).map((s) => [s, weightAt(spec, s) !== 1]);
+  for (const [s, on] of ticks) {
+    ctx.fillStyle = on ? COLOURS.tickOn : COLOURS.tickOff;
     ctx.fillRect(lx(s) - 0.5, y1 + 1, 1.5, 5);
   }
   ctx.strokeStyle = COLOURS.axis;
   ctx.lineWidth = 1;
   ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
-  ctx.fillStyle = COLOURS.text;
-  ctx.fillText(`σ ${hi}`, x0, y1 + 16);
-  const loText = `${lo} (log σ)`;
-  ctx.fillText(loText, x1 - ctx.measureText(loText).width, y1 + 16);
-  const runs = count.total === null ? "? (adaptive steps)" : `${count.guided}/${count.total} evals`;
-  ctx.fillText(`guide runs ${runs} · ${m.steps} steps ${m.sampler}${m.known ? "" : " (default)"}`, x0, y0 - 4);
+  drawAxisLabels(ctx, m, { x0, x1, y1, lx });
+  const count = m.run ? { guided: m.run.guided, total: m.run.total } : guideEvaluations(spec, m.sigmas, m.sampler);
+  const runs = m.run ? m.run.text
+    : `guide runs ${count.total === null ? "? (adaptive steps)" : `${count.guided}/${count.total} evals`}`
+      + ` · ${m.steps} steps ${m.sampler}${m.known ? "" : " (default)"}`;
+  ctx.fillText(runs, x0, y0 - 4);
   ctx.restore();
-  node.__agLastPlot = { guided: count.guided, total: count.total, family: m.family, steps: m.steps, sampler: m.sampler };
+  node.__agLastPlot = { guided: count.guided, total: count.total, family: m.family, steps: m.steps, sampler: m.sampler,
+                        lastRun: Boolean(m.run), range: m.range };
+}
+
+const short = (v) => Number(v.toPrecision(3));
+
+/** σ_edm at both ends (∞ at the left for a flow model's pure noise); σ_flow under a flow axis. */
+function drawAxisLabels(ctx, m, { x0, x1, y1, lx }) {
+  const [lo, hi] = m.range;
+  ctx.fillStyle = COLOURS.text;
+  ctx.fillText(m.infiniteTop ? "σ_edm ∞" : `σ_edm ${short(hi)}`, x0, y1 + 16);
+  const loText = `${short(lo)} (log)`;
+  ctx.fillText(loText, x1 - ctx.measureText(loText).width, y1 + 16);
+  if (!m.flow) return;
+  ctx.fillStyle = COLOURS.off;
+  for (const v of FLOW_LABELS) {
+    const s = flowToEdm(v);
+    if (s <= lo || s >= hi) continue;
+    const text = `σ_flow ${v}`;
+    ctx.fillRect(lx(s), y1 + 1, 1, 3);
+    ctx.fillText(text, lx(s) - ctx.measureText(text).width / 2, y1 + 26);
+  }
 }
 
 /** Redraw every plot of the graph: canvas mode redraws on setDirtyCanvas, Vue mode on triggerDraw. */
@@ -261,6 +313,16 @@ function addPlotWidget(node) {
   node.setSize([Math.max(node.size?.[0] ?? 0, w, 300), Math.max(node.size?.[1] ?? 0, h)]);
   return widget;
 }
+
+/** Keep the last run of each guider / patch and redraw: its plot (and its schedules') show it. */
+function onRun(event) {
+  const run = runSummary(event.detail);
+  if (!run) return;
+  LAST_RUNS.set(run.node, run);
+  refreshPlots(app.graph);
+}
+
+api.addEventListener(RUN_EVENT, onRun);
 
 app.registerExtension({
   name: "autoguidance.ScheduleWidget",
