@@ -526,6 +526,55 @@ def flux_pair(g: Graph) -> Graph:
     return g
 
 
+# ----------------------------------------------------------------------------
+# Room for the w(σ) plot: a stored size wins over the node's own computeSize when a workflow loads,
+# so a box without the plot's height clips it and lets the node below overlap. LiteGraph's layout:
+# a 20-px row per socket (inputs and outputs side by side), 24 px per widget, 8 below the widgets;
+# the title bar (30 px) sits above pos.
+
+PLOTTED = {
+    "AutoguidanceGuider",
+    "AutoguidanceModelPatch",
+    "AutoguidanceScheduleConstant",
+    "AutoguidanceScheduleInterval",
+    "AutoguidanceScheduleRamp",
+    "AutoguidanceScheduleKnots",
+    "AutoguidanceScheduleLimit",
+}
+PLOT_HEIGHT = 132  # web/schedule_widget.js PLOT_HEIGHT
+TITLE, GAP = 30, 20
+
+
+def plot_height(node: Node) -> int:
+    """The body height that shows every socket, widget and the plot (web/schedule_widget.js)."""
+    rows = max(len(node.schema.sockets), len(node.schema.outputs), 1)
+    return 20 * rows + 24 * len(node.schema.widgets) + 8 + PLOT_HEIGHT + 4 + 16
+
+
+def _overlap(a: Node, b: Node) -> bool:
+    """Whether two nodes' boxes (title bar included) intersect, with GAP to spare below ``a``."""
+    ax, ay, bx, by = a.pos[0], a.pos[1] - TITLE, b.pos[0], b.pos[1] - TITLE
+    across = ax < bx + b.size[0] and bx < ax + a.size[0]
+    return across and ay < by + b.size[1] + TITLE and by < ay + a.size[1] + TITLE + GAP
+
+
+def fit_plots(g: Graph) -> Graph:
+    """Grow plotted nodes to fit their plot, then push every node that now overlaps one above it down."""
+    for node in g.nodes:
+        if node.type in PLOTTED:
+            node.size = (node.size[0], max(node.size[1], plot_height(node)))
+    moved = True
+    while moved:
+        moved = False
+        ordered = sorted(g.nodes, key=lambda n: (n.pos[1], n.pos[0]))
+        for i, low in enumerate(ordered):
+            for high in ordered[:i]:
+                if _overlap(high, low):
+                    low.pos = (low.pos[0], high.pos[1] + high.size[1] + TITLE + GAP)
+                    moved = True
+    return g
+
+
 def all_workflows(info: dict[str, dict[str, Any]]) -> dict[str, Graph]:
     """Every bundled workflow by file name, built against the node schemas ``info``."""
     builders = {
@@ -551,7 +600,7 @@ def all_workflows(info: dict[str, dict[str, Any]]) -> dict[str, Graph]:
         "sd35-large-medium-autoguidance.json": sd35_large_medium,
         "flux1-dev-autoguidance.json": flux_pair,
     }
-    return {name: build(Graph(info)) for name, build in builders.items()}
+    return {name: fit_plots(build(Graph(info))) for name, build in builders.items()}
 
 
 def write(graphs: dict[str, Graph], out: Path) -> None:
