@@ -15,6 +15,7 @@ The guide is a ComfyUI ``ModelPatcher`` of its own: its weight patches (LoRAs) a
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -130,11 +131,12 @@ class GuideTerm:
         )
 
     def report(self) -> dict:
-        """The last run for the widget: every evaluation's σ and σ_edm, and which ran the guide."""
+        """The last run for the widget: every evaluation's σ and σ_edm (None for a flow model's pure
+        noise, σ_edm = ∞, which JSON cannot carry), and which evaluations ran the guide."""
         return {
             "node": self.node_id,
             "sigmas": [s for s, _, _ in self.evaluations],
-            "sigmas_edm": [s for _, s, _ in self.evaluations],
+            "sigmas_edm": [s if math.isfinite(s) else None for _, s, _ in self.evaluations],  # JSON: ∞ → null
             "guided": [g for _, _, g in self.evaluations],
             "guide_evaluations": self.calls,
             "evaluations": len(self.evaluations),

@@ -322,3 +322,16 @@ def test_each_run_reports_its_sigma_steps_to_the_front_end(comfy, pair, monkeypa
         assert data["guided"] == [0.28 < s <= 5.42 for s in data["sigmas"]]
         assert data["guide_evaluations"] == sum(data["guided"]) and data["evaluations"] == len(heun)
     assert guider.guide_calls == sent[0][1]["guide_evaluations"] > 0
+
+
+def test_run_report_is_strict_json_for_a_flow_models_pure_noise_step(comfy, pair):
+    """σ_flow = 1 is σ_edm = ∞, which browsers' JSON.parse refuses as 'Infinity': it travels as null."""
+    import json
+
+    from comfyui_autoguidance.guidance import Constant
+    from comfyui_autoguidance.nodes.guide_model import GuideTerm
+
+    term = GuideTerm(pair[1], Constant(2.0))
+    term.evaluations = [(1.0, float("inf"), True), (0.5, 1.0, True)]
+    report = json.loads(json.dumps(term.report(), allow_nan=False))
+    assert report["sigmas_edm"] == [None, 1.0] and report["sigmas"] == [1.0, 0.5]
