@@ -36,6 +36,18 @@ comfyui_path = harness.comfyui_path
 comfyui_skip_reason = harness.comfyui_skip_reason
 
 
+def comfyui_version() -> tuple[int, ...] | None:
+    """The version of the ComfyUI under test, from its ``comfyui_version.py`` (None if absent)."""
+    path = comfyui_path()
+    file = path / "comfyui_version.py" if path else None
+    if file is None or not file.is_file():
+        return None
+    for line in file.read_text().splitlines():
+        if line.startswith("__version__"):
+            return tuple(int(p) for p in line.split("=", 1)[1].strip().strip("\"'").split("."))
+    return None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     reason = comfyui_skip_reason()
     if reason is None:
