@@ -279,6 +279,9 @@ def test_same_checkpoint_guide_is_one_extra_copy_and_never_repatched(comfy, pair
     finally:
         for name, fn in originals.items():
             setattr(mp.ModelPatcher, name, fn)
+        # lora_main patched the weights it shares with `main` in place: unload restores them for
+        # the other tests, which call main.model directly.
+        comfy.model_management.unload_all_models()
     assert per_run[0] == per_run[1] and per_run[0]  # 3 vs 11 evaluations, the same patch work: none per pass
 
 
