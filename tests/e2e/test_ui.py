@@ -113,8 +113,12 @@ def center_on(page, node_id) -> None:
 def plot_png(page, node_id, mode: str) -> bytes:
     """The node's plot as the user sees it: its own canvas in Vue mode, its part of the graph canvas else."""
     center_on(page, node_id)
-    if mode == "vue":
-        return page.locator(f'[data-node-id="{node_id}"] canvas').first.screenshot()
+    if mode == "vue":  # its box, not Locator.screenshot: that waits for the element to stop moving,
+        # which a Vue node being re-laid-out after centring may not do within the timeout
+        page.wait_for_timeout(400)
+        box = page.locator(f'[data-node-id="{node_id}"] canvas').first.bounding_box()
+        assert box is not None, f"node {node_id}: no plot canvas in Vue mode"
+        return page.screenshot(clip=box)
     return shot(page, node_clip(page, node_id))
 
 
