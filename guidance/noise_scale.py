@@ -24,15 +24,21 @@ from torch import Tensor
 # The two maps and their inverses (x_σ = (1 − σ)·x0 + σ·k·ε for flow).
 
 
+def _float(sigma: Tensor | float) -> Tensor:
+    """σ on its own device in float32, or float64 where it already is (MPS has no float64)."""
+    s = torch.as_tensor(sigma)
+    return s.to(torch.promote_types(s.dtype, torch.float32) if s.is_floating_point() else torch.float32)
+
+
 def flow_to_edm(sigma: Tensor, noise_scale: float = 1.0) -> Tensor:
-    """σ_edm = k·σ / (1 − σ) for a flow model's σ ∈ [0, 1], in float64 (σ = 1 → +inf)."""
-    s = torch.as_tensor(sigma).to(torch.float64)
+    """σ_edm = k·σ / (1 − σ) for a flow model's σ ∈ [0, 1], in σ's precision (σ = 1 → +inf)."""
+    s = _float(sigma)
     return torch.where(s >= 1, torch.full_like(s, float("inf")), s * noise_scale / (1 - s))
 
 
 def edm_to_flow(sigma_edm: Tensor, noise_scale: float = 1.0) -> Tensor:
-    """The inverse map, σ = σ_edm / (k + σ_edm), in float64 (+inf → 1)."""
-    s = torch.as_tensor(sigma_edm).to(torch.float64)
+    """The inverse map, σ = σ_edm / (k + σ_edm), in σ_edm's precision (+inf → 1)."""
+    s = _float(sigma_edm)
     return torch.where(torch.isinf(s), torch.ones_like(s), s / (noise_scale + s))
 
 
