@@ -71,7 +71,7 @@ def _maps(kind: str) -> tuple[Map, Map]:
 
 
 def to_edm(kind: str, sigma: Tensor, noise_scale: float = 1.0) -> Tensor:
-    """A model's own σ → σ_edm (``ve``: σ unchanged, its dtype kept; ``flow``: float64)."""
+    """A model's own σ → σ_edm (``ve``: σ unchanged, its dtype kept; ``flow``: float32, float64 if σ is)."""
     return _maps(kind)[0](sigma, noise_scale)
 
 
