@@ -20,25 +20,21 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from .precision import as_working_float
+
 # ----------------------------------------------------------------------------
 # The two maps and their inverses (x_σ = (1 − σ)·x0 + σ·k·ε for flow).
 
 
-def _float(sigma: Tensor | float) -> Tensor:
-    """σ on its own device in float32, or float64 where it already is (MPS has no float64)."""
-    s = torch.as_tensor(sigma)
-    return s.to(torch.promote_types(s.dtype, torch.float32) if s.is_floating_point() else torch.float32)
-
-
 def flow_to_edm(sigma: Tensor, noise_scale: float = 1.0) -> Tensor:
     """σ_edm = k·σ / (1 − σ) for a flow model's σ ∈ [0, 1], in σ's precision (σ = 1 → +inf)."""
-    s = _float(sigma)
+    s = as_working_float(sigma)
     return torch.where(s >= 1, torch.full_like(s, float("inf")), s * noise_scale / (1 - s))
 
 
 def edm_to_flow(sigma_edm: Tensor, noise_scale: float = 1.0) -> Tensor:
     """The inverse map, σ = σ_edm / (k + σ_edm), in σ_edm's precision (+inf → 1)."""
-    s = _float(sigma_edm)
+    s = as_working_float(sigma_edm)
     return torch.where(torch.isinf(s), torch.ones_like(s), s / (noise_scale + s))
 
 
@@ -47,8 +43,10 @@ def _identity(sigma: Tensor, noise_scale: float = 1.0) -> Tensor:
 
 
 def ratio_to_edm(signal: Tensor, noise: Tensor) -> Tensor:
-    """σ_edm = b / a for x_σ = a·x0 + b·ε (the definition the two maps are instances of)."""
-    return torch.as_tensor(noise).to(torch.float64) / torch.as_tensor(signal).to(torch.float64)
+    """σ_edm = b / a for x_σ = a·x0 + b·ε (the definition the two maps are instances of), in
+    float32 or the inputs' wider precision, on their device."""
+    a, b = as_working_float(signal), as_working_float(noise)
+    return b.to(torch.promote_types(a.dtype, b.dtype)) / a
 
 
 # ----------------------------------------------------------------------------

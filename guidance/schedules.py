@@ -24,6 +24,8 @@ from typing import Any, ClassVar, Protocol
 import torch
 from torch import Tensor
 
+from .precision import WORKING_DTYPE, as_working_float
+
 
 class Schedule(Protocol):
     """A guidance weight w(σ): ``weight(sigma [B]) -> w [B]`` plus a JSON form.
@@ -61,15 +63,6 @@ def _sigma(where: str, name: str, value: Any, positive: bool = False) -> float:
     return v
 
 
-WEIGHT_DTYPE = torch.float32  # at least this precision; a float64 σ (CPU sampling in float64) keeps its own
-
-
-def _as_sigma(sigma: Tensor | float) -> Tensor:
-    """σ on its own device in float32, or float64 where σ already is (a float becomes a CPU tensor)."""
-    s = torch.as_tensor(sigma)
-    return s.to(torch.promote_types(s.dtype, WEIGHT_DTYPE) if s.is_floating_point() else WEIGHT_DTYPE)
-
-
 # ----------------------------------------------------------------------------
 
 
@@ -84,7 +77,7 @@ class Constant:
         object.__setattr__(self, "w", _finite("constant schedule", "w", self.w))
 
     def weight(self, sigma: Tensor) -> Tensor:
-        return torch.full_like(_as_sigma(sigma), self.w)
+        return torch.full_like(as_working_float(sigma), self.w)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "w": self.w}
@@ -117,7 +110,7 @@ class Interval:
         on the boundary (outside), as the user meant, not as 0.28000000119 > 0.28.
         """
         s = torch.as_tensor(sigma)
-        s = s if s.is_floating_point() else s.to(WEIGHT_DTYPE)
+        s = s if s.is_floating_point() else s.to(WORKING_DTYPE)
         lo = torch.tensor(self.sigma_lo, dtype=s.dtype, device=s.device)
         hi = torch.tensor(self.sigma_hi, dtype=s.dtype, device=s.device)
         return (s > lo) & (s <= hi)
@@ -179,7 +172,7 @@ class Ramp:
         object.__setattr__(self, "sigma_end", end)
 
     def weight(self, sigma: Tensor) -> Tensor:
-        s = _as_sigma(sigma)
+        s = as_working_float(sigma)
         if self.space == "log":  # σ = 0 maps to −inf, i.e. the low-σ end of the ramp
             x, a, b = s.log(), math.log(self.sigma_start), math.log(self.sigma_end)
         else:
@@ -241,7 +234,7 @@ class Knots:
         object.__setattr__(self, "weights", wts)
 
     def weight(self, sigma: Tensor) -> Tensor:
-        s = _as_sigma(sigma)
+        s = as_working_float(sigma)
         if len(self.sigmas) == 1:
             return torch.full_like(s, self.weights[0])
         log_knots = torch.tensor(self.sigmas, dtype=s.dtype, device=s.device).log()  # on σ's device

@@ -26,6 +26,7 @@ import torch
 from torch import Tensor
 
 from ..guidance.noise_scale import ratio_to_edm, to_edm
+from ..guidance.precision import as_working_float
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,8 @@ def is_flow(sampling: Any) -> bool:
 
 def measured_sigma(sampling: Any, sigma: Tensor) -> Tensor:
     """σ_edm = b/a read off ``noise_scaling(σ, ε, x0)``: x0 = 1, ε = 0 gives a; x0 = 0, ε = 1 gives b."""
-    s = torch.as_tensor(sigma).to(torch.float64).reshape(-1)  # [B]
-    one = torch.ones(s.shape[0], 1, dtype=torch.float64, device=s.device)  # on σ's device (CUDA samplers)
+    s = as_working_float(sigma).reshape(-1)  # [B], float32 (float64 only where σ is: MPS has none)
+    one = torch.ones(s.shape[0], 1, dtype=s.dtype, device=s.device)  # on σ's device (CUDA samplers)
     zero = torch.zeros_like(one)
     signal = sampling.noise_scaling(s, zero.clone(), one.clone())[:, 0]  # a, [B]
     noise = sampling.noise_scaling(s, one.clone(), zero.clone())[:, 0]  # b, [B]

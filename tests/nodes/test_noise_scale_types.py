@@ -85,7 +85,8 @@ def test_every_model_type_maps_to_its_noise_to_signal_ratio():
             assert torch.equal(measured(sampling, sigma), torch.zeros(7, dtype=torch.float64))
             assert_close(got, to_edm("flow", sigma), rtol=0, atol=0)
             continue
-        assert_close(got.double(), measured(sampling, sigma), rtol=1e-9, atol=0, msg=model_type.name)
+        assert got.dtype == torch.float32, model_type.name  # σ's precision: MPS has no float64
+        assert_close(got.double(), measured(sampling, sigma), rtol=3e-7, atol=0, msg=model_type.name)
 
 
 def test_every_prediction_class_is_in_the_table():
@@ -110,7 +111,7 @@ def test_flow_shift_does_not_change_the_map_and_pure_noise_is_infinite():
     sampling, shifted = sampling_for("FLOW"), sampling_for("FLOW")
     shifted.set_parameters(shift=3.0)  # what ModelSamplingSD3 does: other σ visited, same x_σ for a σ
     sigma = torch.tensor([0.25, 0.5, 1.0])
-    assert schedule_sigma(sampling, sigma).tolist() == [1 / 3, 1.0, float("inf")]
+    assert schedule_sigma(sampling, sigma).tolist() == pytest.approx([1 / 3, 1.0, float("inf")], rel=1e-7)
     assert torch.equal(schedule_sigma(shifted, sigma), schedule_sigma(sampling, sigma))
     span = sigma_range(sampling)
     assert span["noise_kind"] == "flow" and span["sigma_max"] == 1.0 and span["sigma_edm_max"] is None
@@ -134,10 +135,9 @@ def test_const_noise_multiplier_on_current_comfyui():
         pytest.skip("CONST has no noise_scale before ComfyUI 0.4")
     sampling.set_noise_scale(0.5)
     sigma = torch.tensor([0.2, 0.6])
-    assert_close(schedule_sigma(sampling, sigma), measured(sampling, sigma), rtol=1e-9, atol=0)
-    assert_close(
-        schedule_sigma(sampling, sigma), 0.5 * sigma.double() / (1 - sigma.double()), rtol=1e-9, atol=0
-    )
+    got = schedule_sigma(sampling, sigma).double()
+    assert_close(got, measured(sampling, sigma), rtol=3e-7, atol=0)
+    assert_close(got, 0.5 * sigma.double() / (1 - sigma.double()), rtol=3e-7, atol=0)
 
 
 def test_an_unknown_prediction_type_is_measured_not_assumed(caplog):

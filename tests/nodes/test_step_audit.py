@@ -133,3 +133,82 @@ def test_mixed_precision_edm2_pair_samples_finite_in_the_main_dtype():
         with torch.no_grad():
             d1, d0 = main_net(x, sigma, labels).float(), guide_net(x, sigma, labels).float()
         torch.testing.assert_close(step.float(), d1 + (d1 - d0), rtol=1e-5, atol=1e-5)
+
+
+# ----------------------------------------------------------------------------
+# A flow model (SD3): σ_flow → σ_edm happens inside every guided step, so it is audited too.
+
+
+@pytest.fixture(scope="module")
+def flow_pair():
+    from . import families as fam
+    from . import family_runs as runs
+
+    sd3 = next(f for f in fam.FAMILIES if f.name == "sd3")
+    return sd3, runs.build(sd3, seed=1), runs.build(sd3, seed=2)
+
+
+def flow_schedules():
+    """The same kinds on σ_edm, with knots inside a flow model's σ_edm range (0 … ~1000)."""
+    from comfyui_autoguidance.guidance import Constant, Interval, Knots, Ramp
+
+    return {
+        "interval": Interval(Constant(2.0), 0.28, 5.42),
+        "ramp": Ramp(3.0, 1.0, 50.0, 0.05, "log", "cosine"),
+        "limit": Interval(Knots((0.1, 50.0), (1.0, 3.0)), 0.28, 5.42),
+    }
+
+
+@pytest.mark.parametrize("kind", ["interval", "ramp", "limit"])
+def test_flow_guider_step_creates_no_float64(flow_pair, kind):
+    from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
+
+    from . import family_runs as runs
+
+    family, main, guide = flow_pair
+    schedule = flow_schedules()[kind]
+    guider = AutoguidanceGuider.execute(
+        model=main,
+        guide_model=guide,
+        positive=runs.conditioning(family, 1),
+        negative=runs.conditioning(family, 2),
+        w=2.0,
+        cfg=3.0,
+        schedule=schedule,
+        cfg_schedule=schedule,
+    ).result[0]
+    audits: list = []
+    guider.predict_noise = audited(guider.predict_noise, audits)
+    with runs.Spy(guide) as spy:
+        out = runs.sample_with_guider(main, guider, runs.empty_latent(family), steps=4, seed=0)
+    samples = out["samples"]
+    assert torch.isfinite(samples).all() and len(audits) == 4  # euler, 4 steps
+    assert [a.found for a in audits if a.found] == [] and all(a.ops > 0 for a in audits)
+    if kind != "ramp":  # σ_flow 1, 0.9, 0.75, 0.5 are σ_edm ∞, 9, 3, 1: the guide runs on the last two
+        assert spy.sigmas == pytest.approx([0.75, 0.5])
+
+
+@pytest.mark.parametrize("kind", ["interval", "limit"])
+def test_flow_patch_pre_cfg_hook_creates_no_float64(flow_pair, kind):
+    from comfyui_autoguidance.nodes.model_patch import AutoguidanceModelPatch
+
+    from . import family_runs as runs
+
+    family, main, guide = flow_pair
+    patched = AutoguidanceModelPatch.execute(
+        model=main, guide_model=guide, w=2.0, schedule=flow_schedules()[kind]
+    ).result[0]
+    hooks = patched.model_options["sampler_pre_cfg_function"]
+    audits: list = []
+    hooks[-1] = audited(hooks[-1], audits)
+    out = runs.sample_with_ksampler(
+        patched,
+        runs.conditioning(family, 1),
+        runs.conditioning(family, 2),
+        runs.empty_latent(family),
+        steps=4,
+        cfg=3.0,
+        seed=0,
+    )
+    assert torch.isfinite(out["samples"]).all() and len(audits) == 4
+    assert [a.found for a in audits if a.found] == []
