@@ -145,6 +145,44 @@ def current_patcher(patcher: Any) -> Iterator[None]:
 
 
 # ----------------------------------------------------------------------------
+# Attributes of a model read by the pack (0.3.64, 0.33.0). ``ModelPatcher.model`` (the
+# ``BaseModel`` a patcher wraps) is read directly everywhere: it has not moved since 2023.
+
+
+def sampling_of(patcher: Any) -> Any:
+    """The model-sampling object ``patcher`` samples with, object patches (a flow shift, EDM2's
+    noise scaling) applied: ``ModelPatcher.get_model_object("model_sampling")``."""
+    return patcher.get_model_object("model_sampling")
+
+
+def step_sampling(model: Any) -> Any:
+    """Inside a sampling step, the running ``BaseModel``'s ``model_sampling`` (object patches are
+    applied to it while it is loaded); a pre-CFG hook receives the model as ``args["model"]``."""
+    return model.model_sampling
+
+
+def latent_format_of(model: Any) -> Any:
+    """A ``BaseModel``'s ``latent_format`` (``latent_channels``, ``latent_rgb_factors``[``_bias``],
+    ``scale_factor``; ``spacial_downscale_ratio`` on 0.33.0)."""
+    return model.latent_format
+
+
+def family_name(model: Any) -> str:
+    """The model's family, from its ``BaseModel.model_config`` class ('SDXL', 'Flux', …)."""
+    return type(getattr(model, "model_config", model)).__name__
+
+
+def latent_in(model: Any, x: torch.Tensor) -> torch.Tensor:
+    """A LATENT's samples → the model's own space: ``BaseModel.process_latent_in``."""
+    return model.process_latent_in(x)
+
+
+def latent_out(model: Any, x: torch.Tensor) -> torch.Tensor:
+    """The model's own space → a LATENT's samples (what a VAE decodes): ``BaseModel.process_latent_out``."""
+    return model.process_latent_out(x)
+
+
+# ----------------------------------------------------------------------------
 # Model patchers and memory.
 
 ADDITIONAL_MODELS_KEY = "autoguidance_guide"

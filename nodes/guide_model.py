@@ -52,7 +52,7 @@ def evaluate_guide(
 
 def step_weight(schedule: Schedule, model: Any, sigma: torch.Tensor) -> torch.Tensor:
     """w(σ) [B] for ComfyUI's σ of ``model`` (a ``BaseModel``), read on the schedules' σ_edm scale."""
-    return schedule.weight(schedule_sigma(model.model_sampling, sigma))
+    return schedule.weight(schedule_sigma(_api.step_sampling(model), sigma))
 
 
 RUN_EVENT = "autoguidance.run"  # the message the schedule widget listens for (web/schedule_widget.js)
@@ -88,7 +88,7 @@ class GuideTerm:
 
     def __call__(self, args: dict) -> list:
         out, sigma, x = args["conds_out"], args["sigma"], args["input"]
-        sigma_edm = schedule_sigma(args["model"].model_sampling, sigma)
+        sigma_edm = schedule_sigma(_api.step_sampling(args["model"]), sigma)
         w = self.schedule.weight(sigma_edm).to(x.device)  # [B]
         guided = bool((w != 1).any())
         self.evaluations.append((float(sigma.reshape(-1)[0]), float(sigma_edm.reshape(-1)[0]), guided))

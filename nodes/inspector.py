@@ -16,7 +16,7 @@ import torch
 
 from ..guidance import Schedule
 from ..guidance.inspect import guided_spans, log_spaced_sigmas, rms
-from . import node_ids
+from . import _api, node_ids
 from ._api import io, model_management
 from .inspector_display import Display, build_grid, labelled
 from .inspector_eval import Start, inspect_pair, shown_input
@@ -62,7 +62,7 @@ def parse_sigmas(text: str) -> list[float] | None:
 
 def model_sigmas(text: str, model: Any) -> list[float]:
     """The σ to inspect, in the model's range [σ_min, σ_max] (a ValueError naming any outside it)."""
-    sampling = model.get_model_object("model_sampling")
+    sampling = _api.sampling_of(model)
     lo, hi = float(sampling.sigma_min), float(sampling.sigma_max)
     typed = parse_sigmas(text)
     if typed is None:
@@ -86,7 +86,7 @@ def _downscale(latent_format: Any) -> int:
 
 def start_from(model: Any, latent: dict | None, width: int, height: int, seed: int) -> Start:
     """x0 (model space; a batch's first latent, zeros for an empty one) and ε from ``seed``. [1, C, H, W]"""
-    fmt = model.model.latent_format
+    fmt = _api.latent_format_of(model.model)
     if latent is None:
         ratio = _downscale(fmt)
         x0 = torch.zeros(1, fmt.latent_channels, max(1, height // ratio), max(1, width // ratio))
@@ -99,14 +99,14 @@ def start_from(model: Any, latent: dict | None, width: int, height: int, seed: i
                 "'latent' to start from width/height."
             )
         if torch.count_nonzero(x0) > 0:  # as ComfyUI's samplers: an empty latent stays 0 in model space
-            x0 = model.model.process_latent_in(x0)
+            x0 = _api.latent_in(model.model, x0)
     # = comfy.sample.prepare_noise
     noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
     return Start(x0, noise, seed)
 
 
 def check_vae(model: Any, vae: Any) -> None:
-    channels = model.model.latent_format.latent_channels
+    channels = _api.latent_format_of(model.model).latent_channels
     if vae is not None and getattr(vae, "latent_channels", channels) != channels:
         raise ValueError(
             f"{NAME}: the VAE decodes {vae.latent_channels}-channel latents but {describe(model)} makes "
@@ -278,7 +278,7 @@ class AutoguidancePairInspector(io.ComfyNode):
         levels = model_sigmas(sigmas, model)
         start = start_from(model, latent, width, height, seed)
         guide = separate_guide(NAME, model, guide_model)
-        weight = weight_of(w, schedule, model.get_model_object("model_sampling"))
+        weight = weight_of(w, schedule, _api.sampling_of(model))
         ins = inspect_pair(model, guide, positive, negative, start, levels, weight)
         grid, plot, text = render(ins, model, guide_model, vae, start, schedule)
         return io.NodeOutput(grid, plot, text, ui={"text": [text]})  # the numbers also reach the history
@@ -288,7 +288,7 @@ def render(
     ins: Any, model: Any, guide: Any, vae: Any, start: Start, schedule: Schedule | None
 ) -> tuple[torch.Tensor, torch.Tensor, str]:
     """The node's three outputs from one inspection: grid IMAGE, plot IMAGE, numbers STRING."""
-    sampling = model.get_model_object("model_sampling")
+    sampling = _api.sampling_of(model)
     sigma_max = float(sampling.sigma_max)
     sigma_range = (max(float(sampling.sigma_min), sigma_max * 1e-5), sigma_max)
     grid = build_grid(ins, Display(model.model, vae), shown_input(sampling, ins.sigmas, ins.x))

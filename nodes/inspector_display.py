@@ -25,6 +25,7 @@ from ..guidance.inspect import (
     tile,
     upscale,
 )
+from . import _api
 from .inspector_render import label_grid
 
 PAD = 4
@@ -39,7 +40,7 @@ class Display:
     vae: Any = None
 
     def _factors(self) -> tuple[torch.Tensor | None, torch.Tensor | None, Any]:
-        fmt = self.model.latent_format
+        fmt = _api.latent_format_of(self.model)
         factors = getattr(fmt, "latent_rgb_factors", None)
         if factors is None:
             return None, None, None
@@ -53,7 +54,7 @@ class Display:
     def images(self, x: torch.Tensor) -> torch.Tensor:
         """Model-space samples [N, C, H, W] → images [N, H', W', 3] in [0, 1]."""
         if self.vae is not None:
-            image = self.vae.decode(self.model.process_latent_out(x))
+            image = self.vae.decode(_api.latent_out(self.model, x))
             return image.reshape(-1, *image.shape[-3:]).float().cpu().clamp(0, 1)
         factors, bias, reshape = self._factors()
         if factors is not None:

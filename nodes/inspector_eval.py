@@ -101,9 +101,7 @@ def inspect_pair(
         run = _Run(
             patched, guide, conds, guide_conds, main_options, _api.guide_model_options(guide, run_sigmas)
         )
-        rows = _evaluate(
-            run, patched.get_model_object("model_sampling"), Start(x0, noise, start.seed), run_sigmas
-        )
+        rows = _evaluate(run, _api.sampling_of(patched), Start(x0, noise, start.seed), run_sigmas)
     cpu = _api.model_management.intermediate_device()
     x, d1, d0, unc = ([r[k].to(cpu).float() for r in rows] for k in range(4))
     return PairInspection(

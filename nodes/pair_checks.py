@@ -15,6 +15,7 @@ import logging
 import math
 from typing import Any
 
+from . import _api
 from .noise_scale import noise_kind, noise_multiplier, sigma_range
 
 log = logging.getLogger(__name__)
@@ -22,22 +23,17 @@ log = logging.getLogger(__name__)
 NOISE_KIND_NAMES = {"ve": "x = x0 + σ·noise", "flow": "flow matching", None: "a custom noise schedule"}
 
 
-def _sampling(patcher: Any) -> Any:
-    """The model-sampling object the patcher samples with (object patches such as a shift included)."""
-    return patcher.get_model_object("model_sampling")
-
-
 def describe(patcher: Any) -> str:
     """A short human name for a model, e.g. 'Flux (latent Flux, 16 ch, flow matching)'."""
     model = patcher.model
-    family = type(getattr(model, "model_config", model)).__name__
-    fmt = model.latent_format
-    kind = NOISE_KIND_NAMES.get(noise_kind(_sampling(patcher)), "a custom noise schedule")
+    family = _api.family_name(model)
+    fmt = _api.latent_format_of(model)
+    kind = NOISE_KIND_NAMES.get(noise_kind(_api.sampling_of(patcher)), "a custom noise schedule")
     return f"{family} (latent {type(fmt).__name__}, {fmt.latent_channels} ch, {kind})"
 
 
 def _noise_problem(main: Any, guide: Any) -> str | None:
-    m, g = _sampling(main), _sampling(guide)
+    m, g = _api.sampling_of(main), _api.sampling_of(guide)
     m_kind, g_kind = noise_kind(m), noise_kind(g)
     if m_kind != g_kind:
         return (
@@ -51,7 +47,7 @@ def _noise_problem(main: Any, guide: Any) -> str | None:
 
 def pair_problem(main: Any, guide: Any) -> str | None:
     """What makes ``guide`` unusable with ``main`` (None when they are compatible)."""
-    m_fmt, g_fmt = main.model.latent_format, guide.model.latent_format
+    m_fmt, g_fmt = _api.latent_format_of(main.model), _api.latent_format_of(guide.model)
     if m_fmt.latent_channels != g_fmt.latent_channels:
         return f"different latent channels ({m_fmt.latent_channels} vs {g_fmt.latent_channels})"
     if type(m_fmt) is not type(g_fmt):
@@ -64,9 +60,9 @@ def warn_uncovered_range(main: Any, guide: Any) -> None:
 
     Flow models are trained on every σ ∈ [0, 1]: their σ tables only reflect the shift.
     """
-    if noise_kind(_sampling(main)) != "ve":
+    if noise_kind(_api.sampling_of(main)) != "ve":
         return
-    m, g = sigma_range(_sampling(main)), sigma_range(_sampling(guide))
+    m, g = sigma_range(_api.sampling_of(main)), sigma_range(_api.sampling_of(guide))
     m_hi, g_hi = m["sigma_edm_max"] or math.inf, g["sigma_edm_max"] or math.inf
     if m_hi > 1.05 * g_hi or m["sigma_edm_min"] < g["sigma_edm_min"] / 1.05:
         log.warning(
