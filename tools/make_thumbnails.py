@@ -2,7 +2,7 @@
 
 How: a real ComfyUI server with this pack (started here, on 127.0.0.1, with a throw-away base
 directory) is opened in Chromium by Playwright with its bundled front end; each bundled workflow
-is loaded into the classic canvas at zoom 1, centred on its Autoguidance Guider or model patch
+is loaded into the classic canvas at zoom 1, centred on its Pair Inspector, Autoguidance Guider or model patch
 (else on any node of ours), and 960 × 720 of the canvas's own pixels (no menus, side bars or
 dialogs) around it are scaled to 640 × 480 and saved as JPEG, each under 60 kB. The thumbnails
 in the repository were made with ComfyUI 0.33.0 and its front end 1.49.6. Rerun it after
@@ -30,10 +30,10 @@ REPO = Path(__file__).resolve().parents[1]
 SIZE = (640, 480)
 MAX_BYTES = 60_000
 VIEW = (960, 720)  # graph units shown around the hero node, at zoom 1, then scaled to SIZE
-HERO = """() => {  // the node a thumbnail centres on: a guider or patch, else any node of ours
+HERO = """() => {  // the node a thumbnail centres on: the inspector, a guider or patch, else any of ours
     const ours = app.graph._nodes.filter(n => n.type.startsWith('Autoguidance'));
-    const guided = ['AutoguidanceGuider', 'AutoguidanceModelPatch'];
-    const hero = ours.find(n => guided.includes(n.type)) ?? ours[0];
+    const heroes = ['AutoguidancePairInspector', 'AutoguidanceGuider', 'AutoguidanceModelPatch'];
+    const hero = heroes.map(t => ours.find(n => n.type === t)).find(n => n) ?? ours[0];
     return [hero.pos[0] + hero.size[0] / 2, hero.pos[1] + hero.size[1] / 2];
 }"""
 
