@@ -145,13 +145,11 @@ def current_patcher(patcher: Any) -> Iterator[None]:
 
 
 # ----------------------------------------------------------------------------
-# Attributes of a model read by the pack (0.3.64, 0.33.0). ``ModelPatcher.model`` (the
-# ``BaseModel`` a patcher wraps) is read directly everywhere: it has not moved since 2023.
+# Model attributes read (0.3.64, 0.33.0); ``ModelPatcher.model`` (its BaseModel) is read directly.
 
 
 def sampling_of(patcher: Any) -> Any:
-    """The model-sampling object ``patcher`` samples with, object patches (a flow shift, EDM2's
-    noise scaling) applied: ``ModelPatcher.get_model_object("model_sampling")``."""
+    """``patcher``'s model sampling, object patches applied: ``get_model_object("model_sampling")``."""
     return patcher.get_model_object("model_sampling")
 
 
