@@ -50,6 +50,40 @@ def audited(fn, audits: list):
     return wrapper
 
 
+def audited_guider(main, guide, positive, negative, schedule):
+    """An Autoguidance Guider (w = 2, cfg = 3, ``schedule`` on both terms) whose every
+    ``predict_noise`` runs under a Float64Audit; returns (guider, the audits list)."""
+    from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
+
+    guider = AutoguidanceGuider.execute(
+        model=main,
+        guide_model=guide,
+        positive=positive,
+        negative=negative,
+        w=2.0,
+        cfg=3.0,
+        schedule=schedule,
+        cfg_schedule=schedule,
+    ).result[0]
+    audits: list = []
+    guider.predict_noise = audited(guider.predict_noise, audits)
+    return guider, audits
+
+
+def audited_patch(main, guide, schedule):
+    """``main`` with the Autoguidance model patch (w = 2, ``schedule``) whose pre-CFG hook runs
+    under a Float64Audit at every step; returns (patched model, the audits list)."""
+    from comfyui_autoguidance.nodes.model_patch import AutoguidanceModelPatch
+
+    patched = AutoguidanceModelPatch.execute(model=main, guide_model=guide, w=2.0, schedule=schedule).result[
+        0
+    ]
+    hooks = patched.model_options["sampler_pre_cfg_function"]
+    audits: list = []
+    hooks[-1] = audited(hooks[-1], audits)
+    return patched, audits
+
+
 def sigmas(model, steps=3):
     import comfy.samplers
 
@@ -58,22 +92,9 @@ def sigmas(model, steps=3):
 
 @pytest.mark.parametrize("kind", ["constant", "interval", "ramp", "knots", "limit"])
 def test_guider_step_creates_no_float64(pair, kind):
-    from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
 
     main, guide = pair
-    schedule = schedules()[kind]
-    guider = AutoguidanceGuider.execute(
-        model=main,
-        guide_model=guide,
-        positive=text_cond(1),
-        negative=text_cond(2),
-        w=2.0,
-        cfg=3.0,
-        schedule=schedule,
-        cfg_schedule=schedule,
-    ).result[0]
-    audits: list = []
-    guider.predict_noise = audited(guider.predict_noise, audits)
+    guider, audits = audited_guider(main, guide, text_cond(1), text_cond(2), schedules()[kind])
     out = run_guider(guider, sigmas(main))
     assert torch.isfinite(out).all() and len(audits) == 5  # heun, 3 steps
     assert [a.found for a in audits if a.found] == [] and all(a.ops > 0 for a in audits)
@@ -83,15 +104,8 @@ def test_guider_step_creates_no_float64(pair, kind):
 def test_patch_pre_cfg_hook_creates_no_float64(pair, kind):
     import comfy.sample
 
-    from comfyui_autoguidance.nodes.model_patch import AutoguidanceModelPatch
-
     main, guide = pair
-    patched = AutoguidanceModelPatch.execute(
-        model=main, guide_model=guide, w=2.0, schedule=schedules()[kind]
-    ).result[0]
-    hooks = patched.model_options["sampler_pre_cfg_function"]
-    audits: list = []
-    hooks[-1] = audited(hooks[-1], audits)
+    patched, audits = audited_patch(main, guide, schedules()[kind])
     noise = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0))
     out = comfy.sample.sample(
         patched,
@@ -161,24 +175,12 @@ def flow_schedules():
 
 @pytest.mark.parametrize("kind", ["interval", "ramp", "limit"])
 def test_flow_guider_step_creates_no_float64(flow_pair, kind):
-    from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
 
     from . import family_runs as runs
 
     family, main, guide = flow_pair
-    schedule = flow_schedules()[kind]
-    guider = AutoguidanceGuider.execute(
-        model=main,
-        guide_model=guide,
-        positive=runs.conditioning(family, 1),
-        negative=runs.conditioning(family, 2),
-        w=2.0,
-        cfg=3.0,
-        schedule=schedule,
-        cfg_schedule=schedule,
-    ).result[0]
-    audits: list = []
-    guider.predict_noise = audited(guider.predict_noise, audits)
+    positive, negative = runs.conditioning(family, 1), runs.conditioning(family, 2)
+    guider, audits = audited_guider(main, guide, positive, negative, flow_schedules()[kind])
     with runs.Spy(guide) as spy:
         out = runs.sample_with_guider(main, guider, runs.empty_latent(family), steps=4, seed=0)
     samples = out["samples"]
@@ -190,17 +192,10 @@ def test_flow_guider_step_creates_no_float64(flow_pair, kind):
 
 @pytest.mark.parametrize("kind", ["interval", "limit"])
 def test_flow_patch_pre_cfg_hook_creates_no_float64(flow_pair, kind):
-    from comfyui_autoguidance.nodes.model_patch import AutoguidanceModelPatch
-
     from . import family_runs as runs
 
     family, main, guide = flow_pair
-    patched = AutoguidanceModelPatch.execute(
-        model=main, guide_model=guide, w=2.0, schedule=flow_schedules()[kind]
-    ).result[0]
-    hooks = patched.model_options["sampler_pre_cfg_function"]
-    audits: list = []
-    hooks[-1] = audited(hooks[-1], audits)
+    patched, audits = audited_patch(main, guide, flow_schedules()[kind])
     out = runs.sample_with_ksampler(
         patched,
         runs.conditioning(family, 1),
