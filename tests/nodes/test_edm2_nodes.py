@@ -95,6 +95,17 @@ def test_guider_on_edm2_pair_matches_separate_predictions_and_counts_interval():
     assert guider.guide_calls == inside and 0 < inside < len(steps)
 
 
+def test_edm2_models_are_a_known_noise_kind_not_a_measured_one():
+    """EDM2's x_σ = x0 + σ·ε: σ_edm is the model's σ as it is, without the measured fallback."""
+    from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
+    from comfyui_autoguidance.nodes.noise_scale import noise_kind, schedule_sigma
+
+    sampling = edm2_patcher(tiny_net(0), pixel_space=False).get_model_object("model_sampling")
+    assert noise_kind(sampling) == "ve"
+    sigma = torch.tensor([0.002, 1.0, 80.0])
+    assert schedule_sigma(sampling, sigma) is sigma
+
+
 def test_text_conditioning_into_edm2_is_refused():
     from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
     from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
