@@ -41,10 +41,19 @@ def karras(steps: int, sigma_min: float = 0.002, sigma_max: float = 80.0, rho: f
     return kds.get_sigmas_karras(n=steps, sigma_min=sigma_min, sigma_max=sigma_max, rho=rho)
 
 
-def median_time(fn: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def interleaved_medians(
+    cases: dict[str, Callable[[], object]], repeats: int, warm_up: bool = True
+) -> dict[str, float]:
+    """Median wall time of each case over ``repeats`` rounds that run every case once, in turn.
+
+    Interleaving makes a machine's drift (other load, clocks) hit every case alike, so the ratios
+    between cases stay meaningful on a busy machine; a first untimed round warms up (``warm_up``).
+    """
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for round_ in range(repeats + int(warm_up)):
+        for name, fn in cases.items():
+            start = time.perf_counter()
+            fn()
+            if round_ or not warm_up:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}

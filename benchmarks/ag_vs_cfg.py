@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 
 import torch
-from _comfy import class_cond, edm2_net, import_comfy, karras, median_time
+from _comfy import class_cond, edm2_net, import_comfy, interleaved_medians, karras
 
 
 def main() -> None:
@@ -70,15 +70,13 @@ def main() -> None:
         ("CFG (main's unconditional pass)", cfg),
         (f"autoguidance ({names[1]} guide)", ag),
     ]
-    times = {}
-    with torch.no_grad():
-        for title, guider in guiders:
 
-            def run(g=guider):
-                return g.sample(noise, torch.zeros_like(noise), sampler, sigmas, seed=0, disable_pbar=True)
+    def run(g):
+        return lambda: g.sample(noise, torch.zeros_like(noise), sampler, sigmas, seed=0, disable_pbar=True)
 
-            run()  # warm-up: loads, caches normalised weights
-            times[title] = median_time(run, args.repeats) / args.steps
+    with torch.no_grad():  # the warm-up round loads the models and caches normalised weights
+        medians = interleaved_medians({title: run(g) for title, g in guiders}, args.repeats)
+    times = {title: seconds / args.steps for title, seconds in medians.items()}
     params = {
         n: sum(p.numel() for p in p_.model.parameters()) / 1e6
         for n, p_ in zip(names, (main_p, guide_p), strict=True)

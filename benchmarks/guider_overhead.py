@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 
 import torch
-from _comfy import class_cond, edm2_net, import_comfy, karras, median_time
+from _comfy import class_cond, edm2_net, import_comfy, interleaved_medians, karras
 
 SIZES = {  # name: (main config, guide config, latent shape)
     "tiny (16x16x4, 32/16 ch)": (
@@ -98,8 +98,8 @@ def measure(name: str, steps: int, repeats: int) -> tuple[float, float, float, i
 
     with torch.no_grad():
         a, b = direct(), comfy_run()  # warm-up; both paths cache the normalised weights
-        t_direct = median_time(direct, repeats)
-        t_comfy = median_time(comfy_run, repeats)
+        t = interleaved_medians({"direct": direct, "comfy": comfy_run}, repeats, warm_up=False)
+        t_direct, t_comfy = t["direct"], t["comfy"]
     diff = (a - b.to(a.dtype)).abs().max().item()
     return t_direct, t_comfy, diff, guider.guide_calls
 

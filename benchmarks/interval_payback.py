@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 
 import torch
-from _comfy import class_cond, edm2_net, import_comfy, karras, median_time
+from _comfy import class_cond, edm2_net, import_comfy, interleaved_medians, karras
 
 MAIN = dict(
     img_resolution=32,
@@ -95,31 +95,31 @@ def main() -> None:
         sampler = comfy.samplers.sampler_object(sampler_name)
         evals = evaluation_sigmas(sigmas, sampler_name)
         inside = sum(1 for s in evals if LO < torch.tensor(s, dtype=torch.float32).item() <= HI)
-        result = {}
-        for kind, schedule in (
-            ("off", Constant(1.0)),
-            ("constant", Constant(2.0)),
-            ("interval", Interval(Constant(2.0), LO, HI)),
-        ):
-            guider = AutoguidanceGuider.execute(
+        positive = class_cond(3, 10)
+        guiders = {
+            kind: AutoguidanceGuider.execute(
                 model=main_p,
                 guide_model=guide_p,
-                positive=class_cond(3, 10),
+                positive=positive,
                 w=2.0,
                 cfg=1.0,
                 schedule=schedule,
             ).result[0]
-            with torch.no_grad():
-                guider.sample(
-                    noise, torch.zeros_like(noise), sampler, sigmas, seed=0, disable_pbar=True
-                )  # warm-up
-                seconds = median_time(
-                    lambda g=guider, s=sampler, sg=sigmas: g.sample(
-                        noise, torch.zeros_like(noise), s, sg, seed=0, disable_pbar=True
-                    ),
-                    args.repeats,
-                )
-                result[kind] = (guider.guide_calls, seconds)
+            for kind, schedule in (
+                ("off", Constant(1.0)),
+                ("constant", Constant(2.0)),
+                ("interval", Interval(Constant(2.0), LO, HI)),
+            )
+        }
+
+        def run(g, sampler=sampler, sigmas=sigmas):
+            return lambda: g.sample(
+                noise, torch.zeros_like(noise), sampler, sigmas, seed=0, disable_pbar=True
+            )
+
+        with torch.no_grad():
+            medians = interleaved_medians({kind: run(g) for kind, g in guiders.items()}, args.repeats)
+        result = {kind: (guider.guide_calls, medians[kind]) for kind, guider in guiders.items()}
         (_, off_time), (c_calls, c_time), (i_calls, i_time) = (
             result["off"],
             result["constant"],
