@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from .comfy_env import import_comfy, record_steps, run_guider
+from .comfy_env import edm2_class_cond, edm2_with_gains, import_comfy, record_steps, run_guider
 
 pytestmark = pytest.mark.comfyui
 TINY = {
@@ -26,27 +26,12 @@ def comfy():
 
 
 def tiny_net(seed, channels=16):
-    from comfyui_autoguidance.edm2 import EDM2
-
-    torch.manual_seed(seed)
-    net = EDM2(**{**TINY, "model_channels": channels}).eval().requires_grad_(False)
-    for p in net.parameters():
-        if p.ndim == 0:
-            p.fill_(0.6)
-    return net
+    """The tiny EDM2 net with ``channels`` channels, seeded weights, every scalar gain 0.6."""
+    return edm2_with_gains({**TINY, "model_channels": channels}, seed, gain=0.6)
 
 
 def class_cond(index, label_dim=10):
-    from comfyui_autoguidance.nodes.edm2_conditioning import BY_INDEX, AutoguidanceEDM2ClassConditioning
-
-    return AutoguidanceEDM2ClassConditioning.execute(
-        class_name=BY_INDEX,
-        class_index=index,
-        label_dim=label_dim,
-        second_class_index=-1,
-        mix=0.0,
-        unconditional=False,
-    ).result[0]
+    return edm2_class_cond(index, label_dim)
 
 
 def test_comfy_edm_wrapping_equals_our_preconditioning():
