@@ -22,6 +22,27 @@ COMFYUI_DEPENDENCIES = (
 )  # fmt: skip
 SETUP_HINT = "../shared/tools/comfyui-setup.sh"
 
+# ----------------------------------------------------------------------------
+# Tolerances for float32 results compared with golden data or a second implementation
+# (tests/README.md, "How tolerances are chosen"). float32 kernels sum in an order that depends on
+# the CPU (AVX2 or AVX-512 paths) and the thread count, so a result made on one machine moves by a
+# few float32 epsilons of its own scale on another: bounds are that scale times a budget of
+# epsilons, never a bare absolute number.
+
+FLOAT32_EPS = torch.finfo(torch.float32).eps  # 2^-23 ≈ 1.19e-7
+
+EPS_FORWARD = 16
+"""One network evaluation: measured ≤ 4.2 eps·max|ref| (AMD EPYC and Intel Xeon, 1 or 2 threads)."""
+
+EPS_SAMPLER = 32
+"""A sampled output (8 Heun steps, 15 evaluations of each net): measured ≤ 9.7 eps·max|ref| across
+CPUs; a real error (ComfyUI's default first-step noise scaling, √(1 + σ_max²) for σ_max) is ~580."""
+
+
+def float32_bound(reference: torch.Tensor, eps_budget: float) -> float:
+    """The largest |ours − reference| that float32 rounding explains: ``eps_budget``·eps·max|reference|."""
+    return eps_budget * FLOAT32_EPS * float(reference.abs().max())
+
 
 def comfyui_path() -> Path | None:
     """The ComfyUI checkout to use: ``$COMFYUI_PATH``, else ``/opt/comfyui``, else None."""

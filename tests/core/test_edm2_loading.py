@@ -17,6 +17,8 @@ from comfyui_autoguidance.edm2 import EDM2, load, presets
 from comfyui_autoguidance.edm2.loading import read_safetensors
 from comfyui_autoguidance.edm2.safe_pickle import UnsafePickleError, safe_load
 
+from ..conftest import harness  # noqa: TID252
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "edm2"
 SNAPSHOT = FIXTURES / "latent16_c10.snapshot.pkl"
 
@@ -26,17 +28,19 @@ def io_tensors():
 
 
 def snapshot_io_error(net) -> float:
-    """Max |D(x; σ, c) − official| on the fixture inputs, against the official snapshot's output."""
+    """Max |D(x; σ, c) − official| on the fixture inputs against the official snapshot's output, in
+    units of one evaluation's float32 rounding budget (≤ 1 passes on any CPU; tools/harness.py)."""
     x = io_tensors()
     with torch.no_grad():
         out = net(x["x"], x["sigma"], x["class_labels"])
-    return (out - load_file(FIXTURES / "latent16_c10.snapshot-io.safetensors")["denoised"]).abs().max().item()
+    official = load_file(FIXTURES / "latent16_c10.snapshot-io.safetensors")["denoised"]
+    return (out - official).abs().max().item() / harness.float32_bound(official, harness.EPS_FORWARD)
 
 
 def test_official_pickle_keeps_float16_and_matches_snapshot_io():
     net = load(SNAPSHOT)
     assert next(net.parameters()).dtype == torch.float16
-    assert snapshot_io_error(load(SNAPSHOT, dtype=torch.float32)) <= 1e-5
+    assert snapshot_io_error(load(SNAPSHOT, dtype=torch.float32)) <= 1.0
 
 
 def test_conversion_round_trip_cli(tmp_path):
@@ -45,7 +49,7 @@ def test_conversion_round_trip_cli(tmp_path):
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "latent16_c10.snapshot.pkl -> " in done.stdout and "10 classes" in done.stdout
-    assert snapshot_io_error(load(out, dtype=torch.float32)) <= 1e-5
+    assert snapshot_io_error(load(out, dtype=torch.float32)) <= 1.0
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert again.returncode == 1 and "--force" in again.stderr
     forced = subprocess.run(cmd + ["--force"], capture_output=True, text=True, timeout=120)

@@ -5,6 +5,8 @@ EDM2 Loader ×2 → Autoguidance Guider → SamplerCustomAdvanced with ``heun``,
 classes, against the official ``edm_sampler`` output on the same weights and noise
 (tests/fixtures/edm2/sampler_latent16_autoguidance.safetensors). The fixture networks are
 converted to our ``.safetensors`` files by our own code first, and loaded by our loader node.
+The bound is float32 rounding at the output's scale (tools/harness.py, ``EPS_SAMPLER``); ComfyUI's
+default first-step noise scaling, a real error, must miss it by a wide margin.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from ..conftest import harness  # noqa: TID252
 from .comfy_env import import_comfy
 
 pytestmark = pytest.mark.comfyui
@@ -87,9 +90,29 @@ def sample_graph(w: float) -> tuple[torch.Tensor, torch.Tensor]:
     return drawn, latents.raw_to_normalized(output["samples"])  # the LATENT holds raw VAE latents
 
 
+def golden() -> dict[str, torch.Tensor]:
+    return load_file(FIXTURES / "sampler_latent16_autoguidance.safetensors")
+
+
 @pytest.mark.parametrize(("w", "key"), [(2.0, "out_guided"), (1.0, "out_unguided")])
 def test_edm2_graph_equals_official_edm_sampler(model_files, w, key):
-    golden = load_file(FIXTURES / "sampler_latent16_autoguidance.safetensors")
+    expected = golden()
     drawn, out = sample_graph(w)
-    assert torch.equal(drawn, golden["noise"])  # RandomNoise(1234) is the fixture's noise
-    assert (out - golden[key]).abs().max().item() <= 1e-5
+    assert torch.equal(drawn, expected["noise"])  # RandomNoise(1234) is the fixture's noise
+    bound = harness.float32_bound(expected[key], harness.EPS_SAMPLER)
+    assert (out - expected[key]).abs().max().item() <= bound
+
+
+def test_bound_catches_comfyui_default_noise_scaling(model_files, monkeypatch):
+    """With ComfyUI's EPS first step (n·√(1 + σ_max²), not σ_max·n) the graph is off by far more than
+    the bound: the bound is loose enough for other CPUs and tight enough for a real error."""
+    from comfyui_autoguidance.nodes import edm2_model
+
+    def comfyui_default(self, sigma, noise, latent_image, max_denoise=False):
+        scale = torch.sqrt(1.0 + sigma**2) if max_denoise else sigma
+        return latent_image + noise * scale.reshape(sigma.shape[:1] + (1,) * (noise.ndim - 1))
+
+    monkeypatch.setattr(edm2_model.EDMNoiseScaling, "noise_scaling", comfyui_default)
+    expected = golden()["out_guided"]
+    error = (sample_graph(2.0)[1] - expected).abs().max().item()
+    assert error > 5 * harness.float32_bound(expected, harness.EPS_SAMPLER), error

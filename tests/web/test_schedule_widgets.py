@@ -165,6 +165,7 @@ def test_js_twin_agrees_with_python(name, js_results):
     assert gist(js["problem"]) == gist(py["problem"]), (js["problem"], py["problem"])
     assert js["spec"] == py["spec"]
     if py["weights"] is not None:
+        # float64 JS against float32 Python weights: one float32 rounding (≤ 6e-8 relative), with room
         assert js["weights"] == pytest.approx(py["weights"], rel=1e-6, abs=1e-6)
     if name in WORKFLOW_CASES:
         assert py["problem"] is None, f"a bundled workflow holds a refused schedule: {py['problem']}"
