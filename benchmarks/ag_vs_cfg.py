@@ -31,7 +31,7 @@ def main() -> None:
     import comfy.samplers
 
     from comfyui_autoguidance.edm2 import presets
-    from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
+    from comfyui_autoguidance.nodes.edm2.model import edm2_patcher
     from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
 
     if args.quick:

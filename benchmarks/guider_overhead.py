@@ -70,7 +70,7 @@ def measure(name: str, steps: int, repeats: int) -> tuple[float, float, float, i
     import comfy.samplers
 
     from comfyui_autoguidance.edm2 import sample
-    from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
+    from comfyui_autoguidance.nodes.edm2.model import edm2_patcher
     from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
 
     main_cfg, guide_cfg, shape = SIZES[name]

@@ -64,7 +64,7 @@ def main() -> None:
     import comfy.samplers
 
     from comfyui_autoguidance.guidance import Constant, Interval
-    from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
+    from comfyui_autoguidance.nodes.edm2.model import edm2_patcher
     from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
 
     main_cfg = QUICK_MAIN if args.quick else MAIN

@@ -43,7 +43,7 @@ def child(case: str, quick: bool) -> dict:
     import_comfy()
     import comfy.samplers
 
-    from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
+    from comfyui_autoguidance.nodes.edm2.model import edm2_patcher
     from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
 
     main_cfg, guide_cfg, _ = configs(quick)

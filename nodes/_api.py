@@ -4,7 +4,7 @@ Every ComfyUI function, class and attribute the pack uses is named here, each wi
 ComfyUI versions it was read and tested against (0.3.64, Oct 2025, commit a125cd84; 0.33.0,
 Aug 2026, commit 783545f6). Public, stable APIs (the V3 node API, ``folder_paths``) are
 re-exported; internals (``model_management.current_loaded_models``, ``ModelPatcher.backup``,
-``BaseModel.current_patcher``, ``CFGGuider.inner_sample``) are wrapped in small functions so
+``BaseModel.current_patcher``, the outer-sample wrapper) are wrapped in small functions so
 an upgrade that breaks one is a fix in one place. Other modules import only from here.
 """
 
@@ -48,8 +48,9 @@ __all__ = [
 # ----------------------------------------------------------------------------
 # Classes we subclass or build (0.3.64, 0.33.0: same constructors and hooks).
 
-# ``CFGGuider``: we override ``inner_sample`` (forwarding every keyword: 0.3.67+ adds
-# ``latent_shapes``) and ``predict_noise`` (which calls :func:`sampling_function`).
+# ``CFGGuider``: we override ``predict_noise`` (which calls :func:`sampling_function`); the guide's
+# conds are made in the outer-sample wrapper (:func:`add_run_wrapper`), forwarding every keyword
+# (0.3.67+ adds ``latent_shapes``).
 CFGGuider = samplers.CFGGuider
 
 # ----------------------------------------------------------------------------
@@ -265,7 +266,7 @@ def send_to_front_end(event: str, data: dict) -> None:
 
 
 # ----------------------------------------------------------------------------
-# Pair inspector (nodes/inspector_eval.py): both models evaluated outside a sampler.
+# Pair inspector (nodes/inspector/evaluate.py): both models evaluated outside a sampler.
 
 
 @contextlib.contextmanager

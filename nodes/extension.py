@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from ._api import ComfyExtension, io
-from .edm2_conditioning import AutoguidanceEDM2ClassConditioning
-from .edm2_images import AutoguidanceEDM2PixelsToImage, AutoguidanceEDM2VAEDecode
-from .edm2_latent import AutoguidanceEDM2EmptyLatent
-from .edm2_loader import AutoguidanceEDM2Loader
+from .edm2.conditioning import AutoguidanceEDM2ClassConditioning
+from .edm2.images import AutoguidanceEDM2PixelsToImage, AutoguidanceEDM2VAEDecode
+from .edm2.latent import AutoguidanceEDM2EmptyLatent
+from .edm2.loader import AutoguidanceEDM2Loader
 from .guider import AutoguidanceGuider
-from .inspector import AutoguidancePairInspector
+from .inspector.node import AutoguidancePairInspector
 from .model_patch import AutoguidanceModelPatch
 from .schedules import SCHEDULE_NODES
 

@@ -4,7 +4,7 @@ The main model D1 (edm2's ``net``) and the weaker guide D0 (edm2's ``gnet``) are
 ComfyUI model patchers; the guide rides along as an additional model of a clone of the main
 patcher so ComfyUI's model management loads, partially loads and offloads both. Each step is
 ComfyUI's own CFG step on that clone, whose pre-CFG hook adds the autoguidance term
-(nodes/guide_model.py), exactly as the KSampler patch does:
+(nodes/guide_term.py), exactly as the KSampler patch does:
 
     D = D1(∅) + w_cfg(σ)·(D1(c) − D1(∅)) + (w_ag(σ) − 1)·(D1(c) − D0(c))
 """
@@ -18,68 +18,29 @@ import torch
 from ..guidance import Constant, Schedule
 from . import _api, node_ids
 from ._api import CFGGuider, io
-from .guide_model import GuideTerm, attach_guide, process_guide_conds, step_weight
-from .pair_checks import check_conditioning, check_pair
-from .schedules import ScheduleType
-from .shared_checkpoint import separate_guide
+from .guide_term import GuideTerm, attach_guide, step_weight
+from .pair.checks import check_conditioning, check_pair
+from .pair.shared_weights import separate_guide
+from .sockets import MIX_TIP, model_inputs, node_id, schedule_input, w_input
 
 
 class AutoguidanceCFGGuider(CFGGuider):
     """CFGGuider whose step is D1(c) + (w_cfg − 1)(D1(c) − D1(∅)) + (w_ag − 1)(D1(c) − D0(c))."""
 
-    def __init__(self, main: Any, guide: Any, ag_schedule: Schedule, cfg_schedule: Schedule):
-        self.term = GuideTerm(guide, ag_schedule)
-        super().__init__(attach_guide(main, guide, self.term))
-        self.guide = guide
+    def __init__(self, main: Any, term: GuideTerm, cfg_schedule: Schedule):
+        self.term = term
+        super().__init__(attach_guide(main, term))
+        self.guide = term.guide
         self.cfg_schedule = cfg_schedule
-        self.guide_original_conds: list[dict] = []
 
     @property
     def guide_calls(self) -> int:
         """Guide evaluations in the last run (read by tests and benchmarks)."""
         return self.term.calls
 
-    def set_conds(
-        self, positive: list, negative: list | None = None, guide_positive: list | None = None
-    ) -> None:
+    def set_conds(self, positive: list, negative: list | None = None) -> None:
         conds = {"positive": positive} if negative is None else {"positive": positive, "negative": negative}
         self.inner_set_conds(conds)
-        self.guide_original_conds = _api.convert_cond(guide_positive if guide_positive else positive)
-
-    def inner_sample(
-        self,
-        noise,
-        latent_image,
-        device,
-        sampler,
-        sigmas,
-        denoise_mask,
-        callback,
-        disable_pbar,
-        seed,
-        *args: Any,
-        **kwargs: Any,
-    ):
-        """Process the guide's conds against its own model, then ComfyUI's ``inner_sample``.
-
-        Extra arguments (``latent_shapes`` since ComfyUI 0.3.67) are forwarded untouched.
-        """
-        self.term.cond_list = process_guide_conds(
-            self.guide, self.guide_original_conds, noise, device, latent_image, denoise_mask, seed, **kwargs
-        )
-        return super().inner_sample(
-            noise,
-            latent_image,
-            device,
-            sampler,
-            sigmas,
-            denoise_mask,
-            callback,
-            disable_pbar,
-            seed,
-            *args,
-            **kwargs,
-        )
 
     def predict_noise(
         self,
@@ -114,11 +75,6 @@ def check_cfg_needs_negative(cfg: float, negative: Any, cfg_schedule: Schedule |
         )
 
 
-def node_id(node: type[io.ComfyNode]) -> str | None:
-    """The executing node's id in the prompt (None when called outside ComfyUI's executor)."""
-    return getattr(getattr(node, "hidden", None), "unique_id", None)
-
-
 def cfg_schedule_for(cfg: float, cfg_schedule: Schedule | None) -> Schedule:
     """The CFG weight: a connected schedule, else the constant ``cfg`` widget."""
     return cfg_schedule if cfg_schedule is not None else Constant(cfg)
@@ -128,44 +84,6 @@ def cfg_schedule_for(cfg: float, cfg_schedule: Schedule | None) -> Schedule:
 # The node.
 
 GUIDER_NAME = "Autoguidance Guider"
-MIX_TIP = (
-    "For text-to-image the paper mixes both: pick a total weight w and a share α, then "
-    "w_cfg = (1 − α)(w − 1) + 1 and w_ag = α(w − 1) + 1."
-)
-
-
-def model_inputs() -> list:
-    """The main/guide model sockets, shared with the model-patch node."""
-    return [
-        io.Model.Input("model", tooltip="The main model: the good one whose pictures you want."),
-        io.Model.Input(
-            "guide_model",
-            tooltip=(
-                "The guide: a weaker version of the same model family (same latent space), e.g. one size "
-                "smaller and trained ~1/16 as long, or the same checkpoint without your LoRA."
-            ),
-        ),
-    ]
-
-
-def w_input() -> io.Float.Input:
-    return io.Float.Input(
-        "w",
-        default=2.0,
-        min=0.0,
-        max=30.0,
-        step=0.05,
-        round=0.001,
-        tooltip=(
-            "Autoguidance weight: 1 = off (the guide is never run); the paper's best is about 2. "
-            "Higher pushes away from the guide's mistakes: cleaner, more typical pictures, less variety. "
-            + MIX_TIP
-        ),
-    )
-
-
-def schedule_input(name: str, what: str) -> Any:
-    return ScheduleType.Input(name, optional=True, tooltip=what)
 
 
 def guider_inputs() -> list:
@@ -253,7 +171,7 @@ class AutoguidanceGuider(io.ComfyNode):
             check_conditioning(GUIDER_NAME, socket, target, cond)
         guide = separate_guide(GUIDER_NAME, model, guide_model)
         ag = schedule if schedule is not None else Constant(w)
-        guider = AutoguidanceCFGGuider(model, guide, ag, cfg_schedule_for(cfg, cfg_schedule))
-        guider.term.node_id = node_id(cls)
-        guider.set_conds(positive, negative, guide_positive)
+        term = GuideTerm(guide, ag, guide_positive, node_id(cls))
+        guider = AutoguidanceCFGGuider(model, term, cfg_schedule_for(cfg, cfg_schedule))
+        guider.set_conds(positive, negative)
         return io.NodeOutput(guider)

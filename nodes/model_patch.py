@@ -1,6 +1,6 @@
 """``AutoguidanceModelPatch``: autoguidance for the plain KSampler (and detailers).
 
-The same pre-CFG hook as the guider (nodes/guide_model.py) shifts the main model's
+The same pre-CFG hook as the guider (nodes/guide_term.py) shifts the main model's
 conditional *and* unconditional predictions by Δ = (w(σ) − 1)·(D1(c) − D0(c)); ComfyUI's CFG
 then gives D1(∅) + cfg·(D1(c) − D1(∅)) + Δ, the guider's hybrid, with the KSampler's own cfg
 and negative prompt as the CFG term. At the start of each run the guide's conds are made from
@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..guidance import Constant, Schedule
-from . import _api, node_ids
+from . import node_ids
 from ._api import io
-from .guide_model import GuideTerm, attach_guide
-from .guider import model_inputs, node_id, schedule_input, w_input
-from .pair_checks import check_conditioning, check_pair
-from .shared_checkpoint import separate_guide
+from .guide_term import GuideTerm, attach_guide
+from .pair.checks import check_conditioning, check_pair
+from .pair.shared_weights import separate_guide
+from .sockets import model_inputs, node_id, schedule_input, w_input
 
 PATCH_NAME = "Autoguidance (KSampler patch)"
 
@@ -27,10 +27,7 @@ def patch_model(
     main: Any, guide: Any, schedule: Schedule, node: str | None = None, guide_positive: list | None = None
 ) -> Any:
     """A clone of ``main`` that loads ``guide`` with it and applies autoguidance each step."""
-    term = GuideTerm(guide, schedule)
-    term.node_id, term.per_run_conds = node, True
-    term.guide_positive = None if guide_positive is None else _api.convert_cond(guide_positive)
-    return attach_guide(main, guide, term)
+    return attach_guide(main, GuideTerm(guide, schedule, guide_positive, node))
 
 
 class AutoguidanceModelPatch(io.ComfyNode):

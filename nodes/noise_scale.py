@@ -11,7 +11,7 @@ clean latent and noise. That owner fixes the noise kind:
 | ``COSMOS_RFLOW`` | x0 + σ·ε | σ | FLOW_COSMOS (its σ is already EDM's) |
 | ``CONST`` | (1 − σ)·x0 + σ·k·ε | k·σ/(1 − σ) | FLOW, FLUX, FLOW_AV; k = ``noise_scale`` (0.33), else 1 |
 | ``IMG_TO_IMG_FLOW`` (0.33) | x0 (no noise) | σ/(1 − σ) | IMG_TO_IMG_FLOW: samples on CONST's flow σ |
-| ``EDMNoiseScaling`` (this pack) | x0 + σ·ε | σ | EDM2 models (``nodes/edm2_model.py``) |
+| ``EDMNoiseScaling`` (this pack) | x0 + σ·ε | σ | EDM2 models (``nodes/edm2/model.py``) |
 
 A prediction type missing from the table (a newer ComfyUI, a custom node) is measured from its
 own ``noise_scaling`` (σ_edm = b/a for x_σ = a·x0 + b·ε), with a warning once.

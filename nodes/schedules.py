@@ -13,9 +13,9 @@ from ..guidance import Schedule
 from . import node_ids
 from ._api import io
 from .schedule_widgets import schedule_from_widgets
+from .sockets import ScheduleType
 
 CATEGORY = "sampling/autoguidance/schedules"
-ScheduleType = io.Custom("GUIDANCE_SCHEDULE")
 
 W_TIP = (
     "Guidance weight w. 1 = off (the guide is not run); the autoguidance paper's best is about 2 "

@@ -97,7 +97,7 @@ def edm2_with_gains(config: dict[str, Any], seed: int, gain: float = 0.5) -> tor
 
 def edm2_class_cond(index: int, label_dim: int, unconditional: bool = False) -> list:
     """CONDITIONING for class ``index`` from the EDM2 Class Conditioning node (ComfyUI imported)."""
-    from comfyui_autoguidance.nodes.edm2_conditioning import BY_INDEX, AutoguidanceEDM2ClassConditioning
+    from comfyui_autoguidance.nodes.edm2.conditioning import BY_INDEX, AutoguidanceEDM2ClassConditioning
 
     node = AutoguidanceEDM2ClassConditioning
     return node.execute(

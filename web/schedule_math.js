@@ -326,7 +326,7 @@ export function guideEvaluations(spec, sigmas, sampler = "heun") {
 }
 
 // ----------------------------------------------------------------------------
-// The last run, as the server reports it (nodes/guide_model.py RUN_EVENT "autoguidance.run").
+// The last run, as the server reports it (nodes/guide_term.py RUN_EVENT "autoguidance.run").
 
 /** σ_edm from the message: a number, or ∞ for what JSON cannot carry (null, "Infinity"). */
 const edmValue = (v) => (typeof v === "number" ? v : Infinity);

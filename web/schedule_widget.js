@@ -31,7 +31,7 @@ const MAX_DEPTH = 16;
 const COLOURS = { curve: "#f0a040", cfg: "#59a6e8", shade: "rgba(240,160,64,0.16)", off: "#8a8a8a",
                   axis: "#666", text: "#cfcfcf", bad: "#e46060", tickOn: "#f0a040", tickOff: "#555" };
 
-const RUN_EVENT = "autoguidance.run";  // nodes/guide_model.py RUN_EVENT
+const RUN_EVENT = "autoguidance.run";  // nodes/guide_term.py RUN_EVENT
 const FLOW_LABELS = [0.1, 0.5, 0.9];    // σ_flow values labelled under a flow model's axis
 /** The last run of each guider / patch, by prompt node id (runSummary of the server's message). */
 const LAST_RUNS = new Map();

@@ -24,15 +24,19 @@ COMFYUI_GATE = "nodes/_api.py"
 
 
 def imports(path: Path, package: str) -> tuple[set[str], set[str]]:
-    """(our packages imported, top-level absolute modules imported) by one module of ``package``."""
+    """(our top-level packages imported, top-level absolute modules imported) by one module of
+    ``package`` (dotted, e.g. ``nodes.edm2``): a relative import of level L climbs L − 1 packages."""
     ours, absolute = set(), set()
+    parts = package.split(".")
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.level:  # relative: resolve against the package
-            target = (node.module or "").split(".")[0] if node.level == 2 else package
-            if node.level == 2 and not node.module:  # "from .. import x": x are our packages
+            base = parts[: len(parts) - (node.level - 1)]
+            if base:
+                ours.add(base[0])
+            elif node.module:  # climbed to the root package: the module names our package
+                ours.add(node.module.split(".")[0])
+            else:  # "from <root> import x": x are our packages
                 ours.update(alias.name for alias in node.names)
-            else:
-                ours.add(target)
         elif isinstance(node, ast.ImportFrom):
             absolute.add((node.module or "").split(".")[0])
             if node.module and node.module.startswith("comfyui_autoguidance."):
@@ -43,7 +47,12 @@ def imports(path: Path, package: str) -> tuple[set[str], set[str]]:
 
 
 def modules() -> list[tuple[str, Path]]:
-    return [(package, p) for package in ALLOWED for p in sorted((ROOT / package).rglob("*.py"))]
+    """(dotted package, path) of every module of the layered packages, subpackages included."""
+    return [
+        (".".join(p.parent.relative_to(ROOT).parts), p)
+        for package in ALLOWED
+        for p in sorted((ROOT / package).rglob("*.py"))
+    ]
 
 
 @pytest.mark.parametrize(
@@ -52,7 +61,8 @@ def modules() -> list[tuple[str, Path]]:
 def test_imports_go_one_way_and_comfyui_only_through_api(package, path):
     ours, absolute = imports(path, package)
     rel = path.relative_to(ROOT).as_posix()
-    assert ours <= ALLOWED[package], f"{rel} imports {sorted(ours - ALLOWED[package])}: layers go {ALLOWED}"
+    allowed = ALLOWED[package.split(".")[0]]
+    assert ours <= allowed, f"{rel} imports {sorted(ours - allowed)}: layers go {ALLOWED}"
     if rel != COMFYUI_GATE:
         assert not absolute & COMFYUI, (
             f"{rel} imports ComfyUI ({sorted(absolute & COMFYUI)}): use {COMFYUI_GATE}"
@@ -65,3 +75,6 @@ def test_the_reader_resolves_relative_imports(tmp_path):
         "from ..edm2 import sample\nfrom . import labels\nfrom .. import guidance\nimport comfy.samplers\n"
     )
     assert imports(module, "nodes") == ({"edm2", "nodes", "guidance"}, {"comfy"})
+    deeper = tmp_path / "d.py"
+    deeper.write_text("from ...edm2 import sample\nfrom .. import _api\nfrom .model import x\n")
+    assert imports(deeper, "nodes.edm2") == ({"edm2", "nodes"}, set())

@@ -40,7 +40,7 @@ def model_files(tmp_path_factory):
     import folder_paths
 
     from comfyui_autoguidance import edm2
-    from comfyui_autoguidance.nodes.edm2_loader import FOLDER, register_folders
+    from comfyui_autoguidance.nodes.edm2.loader import FOLDER, register_folders
 
     folder = tmp_path_factory.mktemp("edm2_models")
     for name in (MAIN, GUIDE):
@@ -57,9 +57,9 @@ def sample_graph(w: float) -> tuple[torch.Tensor, torch.Tensor]:
     from comfy_extras import nodes_custom_sampler as custom
 
     from comfyui_autoguidance.edm2 import latents
-    from comfyui_autoguidance.nodes.edm2_conditioning import BY_INDEX, AutoguidanceEDM2ClassConditioning
-    from comfyui_autoguidance.nodes.edm2_latent import AutoguidanceEDM2EmptyLatent
-    from comfyui_autoguidance.nodes.edm2_loader import AutoguidanceEDM2Loader
+    from comfyui_autoguidance.nodes.edm2.conditioning import BY_INDEX, AutoguidanceEDM2ClassConditioning
+    from comfyui_autoguidance.nodes.edm2.latent import AutoguidanceEDM2EmptyLatent
+    from comfyui_autoguidance.nodes.edm2.loader import AutoguidanceEDM2Loader
     from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
 
     (main,) = run_node(AutoguidanceEDM2Loader, checkpoint=f"{MAIN}.safetensors", weight_dtype="float32")
@@ -106,7 +106,7 @@ def test_edm2_graph_equals_official_edm_sampler(model_files, w, key):
 def test_bound_catches_comfyui_default_noise_scaling(model_files, monkeypatch):
     """With ComfyUI's EPS first step (n·√(1 + σ_max²), not σ_max·n) the graph is off by far more than
     the bound: the bound is loose enough for other CPUs and tight enough for a real error."""
-    from comfyui_autoguidance.nodes import edm2_model
+    from comfyui_autoguidance.nodes.edm2 import model as edm2_model
 
     def comfyui_default(self, sigma, noise, latent_image, max_denoise=False):
         scale = torch.sqrt(1.0 + sigma**2) if max_denoise else sigma

@@ -36,7 +36,7 @@ def class_cond(index, label_dim=10):
 
 
 def test_comfy_edm_wrapping_equals_our_preconditioning():
-    from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
+    from comfyui_autoguidance.nodes.edm2.model import edm2_patcher
 
     net = tiny_net(0)
     patcher = edm2_patcher(net, pixel_space=False)
@@ -54,7 +54,7 @@ def test_guider_on_edm2_pair_matches_separate_predictions_and_counts_interval():
     import comfy.samplers
 
     from comfyui_autoguidance.guidance import Constant, Interval
-    from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
+    from comfyui_autoguidance.nodes.edm2.model import edm2_patcher
     from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
 
     main_net, guide_net = tiny_net(1, 32), tiny_net(2, 16)
@@ -85,7 +85,7 @@ def test_guider_on_edm2_pair_matches_separate_predictions_and_counts_interval():
 
 def test_edm2_models_are_a_known_noise_kind_not_a_measured_one():
     """EDM2's x_σ = x0 + σ·ε: σ_edm is the model's σ as it is, without the measured fallback."""
-    from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
+    from comfyui_autoguidance.nodes.edm2.model import edm2_patcher
     from comfyui_autoguidance.nodes.noise_scale import noise_kind, schedule_sigma
 
     sampling = edm2_patcher(tiny_net(0), pixel_space=False).get_model_object("model_sampling")
@@ -95,7 +95,7 @@ def test_edm2_models_are_a_known_noise_kind_not_a_measured_one():
 
 
 def test_text_conditioning_into_edm2_is_refused():
-    from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
+    from comfyui_autoguidance.nodes.edm2.model import edm2_patcher
     from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
 
     main, guide = edm2_patcher(tiny_net(1), False), edm2_patcher(tiny_net(2), False)
@@ -107,7 +107,7 @@ def test_text_conditioning_into_edm2_is_refused():
 
 
 def test_edm2_with_sd15_pair_is_refused_before_loading():
-    from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
+    from comfyui_autoguidance.nodes.edm2.model import edm2_patcher
     from comfyui_autoguidance.nodes.model_patch import AutoguidanceModelPatch
 
     from .comfy_env import tiny_sd15
@@ -123,7 +123,7 @@ def test_edm2_with_sd15_pair_is_refused_before_loading():
 
 
 def test_class_conditioning_vectors():
-    from comfyui_autoguidance.nodes.edm2_conditioning import AutoguidanceEDM2ClassConditioning
+    from comfyui_autoguidance.nodes.edm2.conditioning import AutoguidanceEDM2ClassConditioning
 
     cond = AutoguidanceEDM2ClassConditioning.execute(
         class_name="88: macaw",
@@ -151,7 +151,7 @@ def test_class_conditioning_vectors():
 def test_loader_reads_snapshot_and_refuses_non_edm2(tmp_path):
     import folder_paths
 
-    from comfyui_autoguidance.nodes.edm2_loader import AutoguidanceEDM2Loader, register_folders
+    from comfyui_autoguidance.nodes.edm2.loader import AutoguidanceEDM2Loader, register_folders
 
     from ..conftest import FIXTURES  # noqa: TID252
 

@@ -291,7 +291,7 @@ def test_each_run_reports_its_sigma_steps_to_the_front_end(comfy, pair, monkeypa
 
     from comfyui_autoguidance.guidance import Constant, Interval
     from comfyui_autoguidance.nodes import _api
-    from comfyui_autoguidance.nodes.guide_model import RUN_EVENT
+    from comfyui_autoguidance.nodes.guide_term import RUN_EVENT
     from comfyui_autoguidance.nodes.model_patch import patch_model
 
     sent = []
@@ -332,7 +332,7 @@ def test_run_report_is_strict_json_for_a_flow_models_pure_noise_step(comfy, pair
     import json
 
     from comfyui_autoguidance.guidance import Constant
-    from comfyui_autoguidance.nodes.guide_model import GuideTerm
+    from comfyui_autoguidance.nodes.guide_term import GuideTerm
 
     term = GuideTerm(pair[1], Constant(2.0))
     term.evaluations = [(1.0, float("inf"), True), (0.5, 1.0, True)]

@@ -22,7 +22,8 @@ def comfy():
 @pytest.fixture
 def captured(monkeypatch):
     """Run the node for real, keeping what it computed: the inspection, the grid and the plot's inputs."""
-    from comfyui_autoguidance.nodes import inspector, inspector_display
+    from comfyui_autoguidance.nodes.inspector import display as inspector_display
+    from comfyui_autoguidance.nodes.inspector import node as inspector
 
     seen: dict = {}
 
@@ -54,7 +55,7 @@ def forward_rows(patcher) -> list[int]:
 
 
 def run(node_kwargs: dict):
-    from comfyui_autoguidance.nodes.inspector import AutoguidancePairInspector
+    from comfyui_autoguidance.nodes.inspector.node import AutoguidancePairInspector
 
     defaults = {"width": 64, "height": 64, "seed": 3, "w": 2.0, "sigmas": "auto"}
     return AutoguidancePairInspector.execute(**(defaults | node_kwargs)).result
@@ -103,7 +104,7 @@ def test_sd15_pair_difference_and_ratios_equal_direct_models(captured):
 
 
 def digits_pair():
-    from comfyui_autoguidance.nodes.edm2_loader import AutoguidanceEDM2Loader, register_folders
+    from comfyui_autoguidance.nodes.edm2.loader import AutoguidanceEDM2Loader, register_folders
 
     register_folders()  # the bundled files, as at server start
     load = AutoguidanceEDM2Loader.execute
@@ -114,7 +115,7 @@ def digits_pair():
 
 
 def digit(index: int, unconditional: bool = False):
-    from comfyui_autoguidance.nodes.edm2_conditioning import BY_INDEX, AutoguidanceEDM2ClassConditioning
+    from comfyui_autoguidance.nodes.edm2.conditioning import BY_INDEX, AutoguidanceEDM2ClassConditioning
 
     return AutoguidanceEDM2ClassConditioning.execute(
         class_name=BY_INDEX,
@@ -234,7 +235,7 @@ def test_schedule_sets_w_and_shades_its_interval(captured):
 
 
 def test_every_input_has_a_tooltip():
-    from comfyui_autoguidance.nodes.inspector import AutoguidancePairInspector
+    from comfyui_autoguidance.nodes.inspector.node import AutoguidancePairInspector
 
     schema = AutoguidancePairInspector.define_schema()
     assert (
@@ -259,7 +260,7 @@ BAD_SIGMAS = [
 
 @pytest.mark.parametrize(("sigmas", "message"), BAD_SIGMAS)
 def test_bad_sigmas_fail_before_any_model_pass(sigmas, message):
-    from comfyui_autoguidance.nodes.inspector import AutoguidancePairInspector
+    from comfyui_autoguidance.nodes.inspector.node import AutoguidancePairInspector
 
     main, guide = tiny_sd15(seed=1), tiny_sd15(seed=2)
     rows = forward_rows(main) + forward_rows(guide)

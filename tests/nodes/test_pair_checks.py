@@ -1,4 +1,4 @@
-"""The main/guide pair check across architectures (nodes/pair_checks.py), on the tiny families.
+"""The main/guide pair check across architectures (nodes/pair/checks.py), on the tiny families.
 
 Same latent space and noise kind: accepted, whatever the architecture or flow shift. Another
 latent space (SDXL + SD1.5; SD3 + Flux, both 16 channels) or another noise kind (AuraFlow's flow

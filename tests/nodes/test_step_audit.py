@@ -127,7 +127,7 @@ def test_patch_pre_cfg_hook_creates_no_float64(pair, kind):
 def test_mixed_precision_edm2_pair_samples_finite_in_the_main_dtype():
     """A bfloat16 guide beside a float32 main (and the reverse): the term is formed in float32 and the
     step is each time D1 + (w − 1)(D1 − D0) of the two models' own outputs."""
-    from comfyui_autoguidance.nodes.edm2_model import edm2_patcher
+    from comfyui_autoguidance.nodes.edm2.model import edm2_patcher
     from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
 
     from .comfy_env import record_steps

@@ -14,17 +14,17 @@ from typing import Any
 
 import torch
 
-from ..guidance import Schedule
-from ..guidance.inspect import guided_spans, log_spaced_sigmas, rms
-from . import _api, node_ids
-from ._api import io, model_management
-from .inspector_display import Display, build_grid, labelled
-from .inspector_eval import Start, inspect_pair, shown_input
-from .inspector_render import ratio_plot, report
-from .noise_scale import schedule_sigma
-from .pair_checks import check_conditioning, check_pair, describe
-from .schedules import ScheduleType
-from .shared_checkpoint import separate_guide
+from ...guidance import Schedule
+from ...guidance.inspect import guided_spans, log_spaced_sigmas, rms
+from .. import _api, node_ids
+from .._api import io, model_management
+from ..noise_scale import schedule_sigma
+from ..pair.checks import check_conditioning, check_pair, describe
+from ..pair.shared_weights import separate_guide
+from ..sockets import ScheduleType
+from .display import Display, build_grid, labelled
+from .evaluate import Start, inspect_pair, shown_input
+from .render import ratio_plot, report
 
 NAME = "Autoguidance Pair Inspector"
 AUTO = "auto"

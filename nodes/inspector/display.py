@@ -16,7 +16,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from ..guidance.inspect import (
+from ...guidance.inspect import (
     PairInspection,
     pixels_to_image,
     signed_colormap,
@@ -25,8 +25,8 @@ from ..guidance.inspect import (
     tile,
     upscale,
 )
-from . import _api
-from .inspector_render import label_grid
+from .. import _api
+from .render import label_grid
 
 PAD = 4
 MIN_PANEL = 128  # small models (16×16 digits, 64×64 previews) are enlarged to at least this

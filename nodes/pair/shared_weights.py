@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from . import _api
+from .. import _api
 
 log = logging.getLogger(__name__)
 

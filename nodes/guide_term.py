@@ -59,23 +59,24 @@ RUN_EVENT = "autoguidance.run"  # the message the schedule widget listens for (w
 
 
 class GuideTerm:
-    """The autoguidance term Δ as a ComfyUI ``sampler_pre_cfg_function``.
+    """The autoguidance term Δ as a ComfyUI ``sampler_pre_cfg_function``, complete at construction.
 
-    ``cond_list`` is the guide's positive conds for the run, processed against the guide's own
-    model (its extra conds, e.g. SDXL's adm): the guider sets it in ``inner_sample``; for the
-    KSampler patch (``per_run_conds``) it is made at the start of each run from ``guide_positive``
-    or, without one, from the sampler's positive conditioning. Each run records every model
-    evaluation (σ, σ_edm, guide evaluated?) and, when ``node_id`` is set, sends it to the front
-    end at the end of the run, so the widget draws the σ steps that were really used.
+    ``guide_positive`` is the guide's own CONDITIONING (converted), or None for the sampler's
+    positive prompt. At the start of every run (:meth:`around_run`, ComfyUI's outer-sample
+    wrapper, the one path for both nodes) the guide's conds are made from it and processed against
+    the guide's own model (its extra conds, e.g. SDXL's adm). Each run records every model
+    evaluation (σ, σ_edm, guide evaluated?) and, when ``node_id`` is set, sends it to the front end
+    at the end of the run, so the widget draws the σ steps that were really used.
     """
 
-    def __init__(self, guide: Any, schedule: Schedule):
+    def __init__(
+        self, guide: Any, schedule: Schedule, guide_positive: list | None = None, node_id: str | None = None
+    ):
         self.guide = guide
         self.schedule = schedule
-        self.cond_list: list[dict] | None = None
-        self.per_run_conds = False
-        self.guide_positive: list[dict] | None = None  # converted CONDITIONING for the guide, or None
-        self.node_id: str | None = None
+        self.guide_positive = None if guide_positive is None else _api.convert_cond(guide_positive)
+        self.node_id = node_id
+        self.cond_list: list[dict] | None = None  # this run's processed guide conds
         self.evaluations: list[tuple[float, float, bool]] = []
 
     def __deepcopy__(self, memo: dict) -> GuideTerm:
@@ -94,7 +95,7 @@ class GuideTerm:
         self.evaluations.append((float(sigma.reshape(-1)[0]), float(sigma_edm.reshape(-1)[0]), guided))
         if not guided:
             return out  # outside the interval: the guide is not evaluated
-        cond_list = self.cond_list if self.cond_list is not None else args["conds"][0]  # a bare hook
+        cond_list = self.cond_list if self.cond_list is not None else args["conds"][0]  # outside a run
         options = _api.guide_model_options(self.guide, _api.sample_sigmas(args["model_options"]))
         guide_pred = evaluate_guide(self.guide, cond_list, x, sigma, options)
         delta = guidance_term(out[0].float(), guide_pred.float(), w)  # float32 whatever the two dtypes
@@ -103,8 +104,7 @@ class GuideTerm:
     def around_run(self, executor: Any, *args: Any, **kwargs: Any) -> Any:
         """ComfyUI's outer-sample wrapper: a fresh record per run, sent to the front end after it."""
         self.evaluations = []
-        if self.per_run_conds:
-            self.cond_list = self.conds_for_run(executor.class_obj, *args, **kwargs)
+        self.cond_list = self.conds_for_run(executor.class_obj, *args, **kwargs)
         result = executor(*args, **kwargs)
         if self.node_id is not None:
             _api.send_to_front_end(RUN_EVENT, self.report())
@@ -123,7 +123,7 @@ class GuideTerm:
         seed: Any = None,
         **kwargs: Any,
     ) -> list[dict]:
-        """The guide's conds for one KSampler run (``CFGGuider.outer_sample``'s arguments)."""
+        """The guide's conds for one run (``CFGGuider.outer_sample``'s arguments, ``guider`` its guider)."""
         source = self.guide_positive if self.guide_positive is not None else guider.conds.get("positive", [])
         device = guider.model_patcher.load_device
         return process_guide_conds(
@@ -143,9 +143,9 @@ class GuideTerm:
         }
 
 
-def attach_guide(main: Any, guide: Any, term: GuideTerm) -> Any:
-    """A clone of ``main`` that loads ``guide`` with it and adds ``term`` to every step."""
-    patched = _api.with_additional_model(main, guide)
+def attach_guide(main: Any, term: GuideTerm) -> Any:
+    """A clone of ``main`` that loads the term's guide with it and adds ``term`` to every step."""
+    patched = _api.with_additional_model(main, term.guide)
     _api.add_pre_cfg_hook(patched, term)
     _api.add_run_wrapper(patched, RUN_EVENT, term.around_run)
     return patched

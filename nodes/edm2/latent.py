@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from . import node_ids
-from ._api import io, model_management
+from .. import node_ids
+from .._api import io, model_management
 
 
 class AutoguidanceEDM2EmptyLatent(io.ComfyNode):

@@ -15,8 +15,8 @@ import logging
 import math
 from typing import Any
 
-from . import _api
-from .noise_scale import noise_kind, noise_multiplier, sigma_range
+from .. import _api
+from ..noise_scale import noise_kind, noise_multiplier, sigma_range
 
 log = logging.getLogger(__name__)
 

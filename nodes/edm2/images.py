@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..edm2 import latents as edm2_latents
-from . import node_ids
-from ._api import io
+from ...edm2 import latents as edm2_latents
+from .. import node_ids
+from .._api import io
 
 
 class AutoguidanceEDM2PixelsToImage(io.ComfyNode):

@@ -7,10 +7,10 @@ labels) under ``edm2_labels``; the EDM2 model turns it into the UNet's label inp
 
 from __future__ import annotations
 
-from ..edm2.labels import class_vector, imagenet_class_names
-from . import node_ids
-from ._api import io
-from .edm2_model import LABELS_KEY
+from ...edm2.labels import class_vector, imagenet_class_names
+from .. import node_ids
+from .._api import io
+from .model import LABELS_KEY
 
 NAME = "EDM2 Class Conditioning"
 BY_INDEX = "(use class_index)"

@@ -15,10 +15,10 @@ from typing import Any
 
 import torch
 
-from ..edm2 import EDM2
-from ..edm2 import latents as edm2_latents
-from ..edm2 import sampling as edm2_sampling
-from ._api import (
+from ...edm2 import EDM2
+from ...edm2 import latents as edm2_latents
+from ...edm2 import sampling as edm2_sampling
+from .._api import (
     conds,
     latent_formats,
     model_base,

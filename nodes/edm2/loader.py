@@ -12,10 +12,10 @@ from pathlib import Path
 
 import torch
 
-from .. import edm2
-from . import node_ids
-from ._api import folder_paths, io
-from .edm2_model import edm2_patcher
+from ... import edm2
+from .. import node_ids
+from .._api import folder_paths, io
+from .model import edm2_patcher
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from typing import Any
 
 import torch
 
-from ..guidance.inspect import PairInspection
-from . import _api
-from .guide_model import evaluate_guide, process_guide_conds
+from ...guidance.inspect import PairInspection
+from .. import _api
+from ..guide_term import evaluate_guide, process_guide_conds
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The paper's EDM2 networks as ComfyUI models and nodes: loader, class conditioning, latents, images."""
