@@ -5,13 +5,12 @@ D_w(x; σ, c) = w·D1(x; σ, c) + (1 − w)·D0(x; σ, c): D1 is the main model,
 """
 
 from .combine import combine, guidance_term
-from .denoiser import guided_denoiser, per_sample_sigma
+from .denoiser import guided_denoiser
 from .samplers import heun_sample, karras_sigmas
-from .schedule_json import SCHEDULE_KINDS, as_schedule, schedule_from_dict
+from .schedule_json import as_schedule, schedule_from_dict
 from .schedules import Constant, Interval, Knots, Ramp, Schedule
 
 __all__ = [
-    "SCHEDULE_KINDS",
     "Constant",
     "Interval",
     "Knots",
@@ -23,6 +22,5 @@ __all__ = [
     "guided_denoiser",
     "heun_sample",
     "karras_sigmas",
-    "per_sample_sigma",
     "schedule_from_dict",
 ]

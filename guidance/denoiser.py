@@ -6,7 +6,8 @@ wraps the main model D1 and guides D0_k into
 
     D(x; σ) = D1(x; σ) + Σ_k (w_k(σ) − 1)·(D1(x; σ) − D0_k(x; σ)),
 
-evaluating a guide only on the samples whose weight differs from exactly 1.
+calling a guide only when its weight differs from exactly 1 for some sample (samplers call a
+denoiser with one σ for the whole batch, so a guide runs on all of it or not at all).
 """
 
 from __future__ import annotations
@@ -45,26 +46,6 @@ def per_sample_sigma(sigma: Tensor | float, x: Tensor) -> Tensor:
     return s
 
 
-def _subset(kwargs: Mapping[str, Any], mask: Tensor, batch: int) -> dict[str, Any]:
-    """Slice every tensor kwarg whose first dim is the batch (e.g. class labels) by ``mask``."""
-    return {
-        k: (v[mask] if isinstance(v, Tensor) and v.ndim > 0 and v.shape[0] == batch else v)
-        for k, v in kwargs.items()
-    }
-
-
-def evaluate_where(
-    guide: Denoiser, need: Tensor, x: Tensor, sigma: Tensor, fill: Tensor, kwargs: Mapping[str, Any]
-) -> Tensor:
-    """``guide`` on the samples where ``need`` is True; ``fill`` elsewhere; no call if none need it."""
-    if bool(need.all()):
-        return guide(x, sigma, **kwargs)
-    out = fill.clone()
-    if bool(need.any()):
-        out[need] = guide(x[need], sigma[need], **_subset(kwargs, need, x.shape[0])).to(out.dtype)
-    return out
-
-
 def guided_denoiser(
     main: Denoiser,
     guides: Denoiser | Sequence[Denoiser],
@@ -73,8 +54,8 @@ def guided_denoiser(
     """Wrap D1 (``main``, edm2's ``net``) and guides D0_k (edm2's ``gnet``) into D_w.
 
     ``schedule_or_weights`` is one weight spec (float, schedule or schedule dict) for all
-    guides, or one per guide. Where w_k(σ) == 1 for a sample, guide k is not evaluated
-    for it; where that holds for the whole batch, guide k is not called at all.
+    guides, or one per guide. Where w_k(σ) == 1 for the whole batch, guide k is not called;
+    a sample whose own w_k is 1 keeps D1 for that term ((w − 1)·(D1 − D0) = 0).
     """
     guide_list = [guides] if callable(guides) else list(guides)
     if isinstance(schedule_or_weights, Sequence) and not isinstance(schedule_or_weights, (str, Mapping)):
@@ -94,9 +75,8 @@ def guided_denoiser(
         terms = []
         for guide, schedule in zip(guide_list, schedules, strict=True):
             w = schedule.weight(s).to(x.device)  # [B]
-            need = w != 1
-            if bool(need.any()):
-                terms.append((evaluate_where(guide, need, x, s, d1, kwargs), w))
+            if bool((w != 1).any()):
+                terms.append((guide(x, s, **kwargs), w))
         return combine(d1, terms)
 
     return denoise

@@ -44,8 +44,6 @@ _BUILDERS: dict[str, Callable[[Mapping[str, Any]], Schedule]] = {
     "knots": lambda d: Knots(**_fields(d, "knots", ("sigmas", "weights"))),
 }
 
-SCHEDULE_KINDS: tuple[str, ...] = tuple(_BUILDERS)
-
 
 def schedule_from_dict(d: Mapping[str, Any]) -> Schedule:
     """Rebuild a schedule from its ``to_dict()`` form; invalid specs raise ``ValueError``."""
@@ -53,7 +51,7 @@ def schedule_from_dict(d: Mapping[str, Any]) -> Schedule:
         raise ValueError(f"schedule: expected a dict with a 'kind' field (got {d!r})")
     kind = d.get("kind")
     if kind not in _BUILDERS:
-        raise ValueError(f"schedule: unknown kind {kind!r}; valid kinds: {list(SCHEDULE_KINDS)}")
+        raise ValueError(f"schedule: unknown kind {kind!r}; valid kinds: {list(_BUILDERS)}")
     return _BUILDERS[kind](d)
 
 

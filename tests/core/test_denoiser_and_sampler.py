@@ -93,7 +93,7 @@ def test_guided_sampler_matches_hand_rolled_official_loop():
     assert_close(ours, x, rtol=0, atol=1e-10)
 
 
-def test_per_sample_sub_batch_and_kwargs_are_sliced():
+def test_per_sample_weights_keep_d1_where_w_is_one():
     seen = {}
 
     def main(x, sigma, labels=None):
@@ -108,7 +108,7 @@ def test_per_sample_sub_batch_and_kwargs_are_sliced():
     x = torch.zeros(3, 2)
     labels = torch.tensor([1.0, 2.0, 3.0])
     out = denoise(x, torch.tensor([0.5, 5.0, 20.0]), labels=labels)
-    assert seen["batch"] == 1 and seen["labels"].tolist() == [2.0]
+    assert seen["batch"] == 3 and seen["labels"].tolist() == [1.0, 2.0, 3.0]  # the kwargs, whole
     assert_close(out, torch.tensor([[1.0, 1.0], [6.0, 6.0], [3.0, 3.0]]), rtol=0, atol=0)
 
 
