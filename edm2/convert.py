@@ -1,8 +1,7 @@
 """``python -m comfyui_autoguidance.edm2.convert IN.pkl [OUT.safetensors] [--force]``.
 
 Converts an official EDM2 snapshot (read safely, see ``safe_pickle``) into our safetensors:
-the ``ema`` network's weights as stored (float16) plus its config, and the preset name when
-the file name is an official one, in the metadata.
+the ``ema`` network's weights as stored (float16) plus its config in the metadata.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ import time
 from pathlib import Path
 
 from .loading import build, read_snapshot, save
-from .presets import preset_for_file
 
 
 def convert(src: Path, dst: Path, force: bool = False) -> str:
@@ -23,13 +21,12 @@ def convert(src: Path, dst: Path, force: bool = False) -> str:
     start = time.monotonic()
     config, state = read_snapshot(src)
     net = build(config, state)
-    preset = preset_for_file(src.name)
-    save(net, dst, preset=preset)
+    save(net, dst)
     params = sum(p.numel() for p in net.parameters())
     dtype = next(net.parameters()).dtype
     return (
         f"{src.name} -> {dst.name}: {params / 1e6:.1f}M parameters, {str(dtype).removeprefix('torch.')}, "
-        f"{net.label_dim} classes, preset {preset or '-'}, {time.monotonic() - start:.1f}s"
+        f"{net.label_dim} classes, {time.monotonic() - start:.1f}s"
     )
 
 

@@ -110,12 +110,3 @@ PRESETS: dict[str, Preset] = {
         _p("edm2-img64-s-autog-dino", "img64-s-1073741-0.105", "img64-xs-0134217-0.175", 2.20),
     ]
 }
-
-
-def preset_for_file(filename: str) -> str | None:
-    """The name of the first preset whose main or guide network is ``filename`` (any extension)."""
-    stem = re.sub(r"\.(pkl|safetensors)$", "", filename)
-    for p in PRESETS.values():
-        if stem in (p.main[:-4], (p.guide or "")[:-4]):
-            return p.name
-    return None

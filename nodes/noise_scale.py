@@ -91,29 +91,9 @@ def schedule_sigma(sampling: Any, sigma: Tensor) -> Tensor:
     return measured_sigma(sampling, sigma)
 
 
-def _edm(sampling: Any, sigma: float) -> float:
-    return float(schedule_sigma(sampling, torch.tensor([sigma], dtype=torch.float64))[0])
-
-
 def sigma_range(sampling: Any) -> dict[str, Any]:
-    """The model's σ range natively and in σ_edm, for the widget and inspector (JSON-ready).
-
-    ``sigma_edm_max`` is None where the top σ is pure noise (a flow model's σ = 1, σ_edm = +inf);
-    ``sigma_edm_max_finite`` is then the σ_edm of the largest σ below it in the model's own table.
-    """
-    lo, hi = float(sampling.sigma_min), float(sampling.sigma_max)
-    edm_lo, edm_hi = _edm(sampling, lo), _edm(sampling, hi)
-    finite_hi: float | None = edm_hi
-    if not math.isfinite(edm_hi):
-        table = torch.as_tensor(getattr(sampling, "sigmas", torch.tensor([]))).reshape(-1)
-        below = table[table < hi]
-        finite_hi = _edm(sampling, float(below.max())) if below.numel() else None
-    return {
-        "noise_kind": noise_kind(sampling) or "measured",
-        "noise_multiplier": noise_multiplier(sampling),
-        "sigma_min": lo,
-        "sigma_max": hi,
-        "sigma_edm_min": edm_lo,
-        "sigma_edm_max": edm_hi if math.isfinite(edm_hi) else None,
-        "sigma_edm_max_finite": finite_hi,
-    }
+    """The model's σ range in σ_edm; ``sigma_edm_max`` is None where the top σ is pure noise
+    (a flow model's σ = 1, σ_edm = +inf)."""
+    ends = torch.tensor([float(sampling.sigma_min), float(sampling.sigma_max)], dtype=torch.float64)
+    lo, hi = schedule_sigma(sampling, ends).tolist()
+    return {"sigma_edm_min": lo, "sigma_edm_max": hi if math.isfinite(hi) else None}

@@ -91,11 +91,7 @@ class EDM2UNet(torch.nn.Module):
         return self.net.compute_dtype
 
     def forward(self, x: torch.Tensor, timesteps: torch.Tensor, y: torch.Tensor | None = None, **_: Any):
-        labels = None  # noise and label embeddings run in float32, as in the official network
-        if self.net.label_dim:
-            labels = (
-                y.float() if y is not None else torch.zeros(x.shape[0], self.net.label_dim, device=x.device)
-            )
+        labels = self.net.labels_or_zeros(y, x.device)  # float32 embeddings, as the official network
         return self.net.unet(x.to(self.dtype), timesteps.float(), labels)  # [B, C, H, W]
 
 

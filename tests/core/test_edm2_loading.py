@@ -44,7 +44,7 @@ def test_official_pickle_keeps_float16_and_matches_snapshot_io():
 
 
 def test_conversion_round_trip_cli(tmp_path):
-    out = tmp_path / "edm2-img512-xs-0134217-0.125.safetensors"  # an official name → preset in metadata
+    out = tmp_path / "edm2-img512-xs-0134217-0.125.safetensors"
     cmd = [sys.executable, "-m", "comfyui_autoguidance.edm2.convert", str(SNAPSHOT), str(out)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -56,14 +56,12 @@ def test_conversion_round_trip_cli(tmp_path):
     assert forced.returncode == 0, forced.stderr
 
 
-def test_preset_name_in_metadata(tmp_path):
+def test_conversion_drops_official_only_arguments(tmp_path):
     from comfyui_autoguidance.edm2.convert import convert
 
-    src = tmp_path / "edm2-img512-xs-0134217-0.125.pkl"
-    src.write_bytes(SNAPSHOT.read_bytes())
-    convert(src, tmp_path / "out.safetensors")
+    convert(SNAPSHOT, tmp_path / "out.safetensors")
     config, _, preset = read_safetensors(tmp_path / "out.safetensors")
-    assert preset == "edm2-img512-s-autog-fid" and "use_fp16" not in config  # official-only arguments dropped
+    assert preset is None and "use_fp16" not in config
 
 
 class Evil:
