@@ -15,7 +15,7 @@ from .schedules import SCHEDULE_NODES
 NODE_CLASSES: tuple[type[io.ComfyNode], ...] = (
     AutoguidanceGuider,
     AutoguidanceModelPatch,
-    *SCHEDULE_NODES,
+    *SCHEDULE_NODES.values(),
     AutoguidanceEDM2Loader,
     AutoguidanceEDM2ClassConditioning,
     AutoguidanceEDM2EmptyLatent,

@@ -28,19 +28,27 @@ def model_inputs() -> list:
     ]
 
 
-def w_input() -> io.Float.Input:
+W_MIN, W_MAX = 0.0, 30.0
+"""Every w widget's range (guider, patch, schedules, inspector): a schedule may drive the guider's w
+or its cfg, so one range for all. w = 0 is the guide alone (for CFG the negative alone, the cfg
+widget's own lower end); below it the step overshoots the guide, away from the main model, which no
+paper tests. 30 is far past the paper's best (about 2)."""
+
+
+def weight_input(name: str, default: float, tooltip: str) -> io.Float.Input:
+    """A guidance-weight widget over [W_MIN, W_MAX]."""
     return io.Float.Input(
+        name, default=default, min=W_MIN, max=W_MAX, step=0.05, round=0.001, tooltip=tooltip
+    )
+
+
+def w_input() -> io.Float.Input:
+    return weight_input(
         "w",
-        default=2.0,
-        min=0.0,
-        max=30.0,
-        step=0.05,
-        round=0.001,
-        tooltip=(
-            "Autoguidance weight: 1 = off (the guide is never run); the paper's best is about 2. "
-            "Higher pushes away from the guide's mistakes: cleaner, more typical pictures, less variety. "
-            + MIX_TIP
-        ),
+        2.0,
+        "Autoguidance weight: 1 = off (the guide is never run); the paper's best is about 2. "
+        "Higher pushes away from the guide's mistakes: cleaner, more typical pictures, less variety. "
+        + MIX_TIP,
     )
 
 

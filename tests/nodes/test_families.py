@@ -113,9 +113,9 @@ def guider_node(
 
 
 def interval_node(w: float):
-    from comfyui_autoguidance.nodes.schedules import AutoguidanceScheduleInterval
+    from comfyui_autoguidance.nodes.schedules import SCHEDULE_NODES
 
-    return AutoguidanceScheduleInterval.execute(w=w, sigma_lo=LO, sigma_hi=HI).result[0]
+    return SCHEDULE_NODES["AutoguidanceScheduleInterval"].execute(w=w, sigma_lo=LO, sigma_hi=HI).result[0]
 
 
 # ----------------------------------------------------------------------------

@@ -66,37 +66,45 @@ def test_mismatched_latent_format_same_channels():
 
 def test_schedule_nodes_build_and_validate():
     from comfyui_autoguidance.guidance import Interval, Knots
-    from comfyui_autoguidance.nodes import schedules as n
+    from comfyui_autoguidance.nodes.schedules import SCHEDULE_NODES as n
 
-    interval = n.AutoguidanceScheduleInterval.execute(w=2.0, sigma_lo=0.28, sigma_hi=5.42).result[0]
+    interval = n["AutoguidanceScheduleInterval"].execute(w=2.0, sigma_lo=0.28, sigma_hi=5.42).result[0]
     assert isinstance(interval, Interval)
     assert interval.weight(torch.tensor([0.28, 1.0, 5.42, 6.0])).tolist() == [1.0, 2.0, 2.0, 1.0]
-    msg = n.AutoguidanceScheduleInterval.validate_inputs(w=2.0, sigma_lo=5.0, sigma_hi=1.0)
+    msg = n["AutoguidanceScheduleInterval"].validate_inputs(w=2.0, sigma_lo=5.0, sigma_hi=1.0)
     assert msg.startswith("Guidance Schedule (Interval): interval schedule: sigma_lo must be below sigma_hi")
-    assert n.AutoguidanceScheduleInterval.validate_inputs(w=2.0, sigma_lo=0.28, sigma_hi=5.42) is True
+    assert n["AutoguidanceScheduleInterval"].validate_inputs(w=2.0, sigma_lo=0.28, sigma_hi=5.42) is True
 
-    knots = n.AutoguidanceScheduleKnots.execute(
-        sigmas="80, 5, 1, 0.1",
-        weights="1.5, 2.5, 2.0, 1.0",
-    ).result[0]
+    knots = (
+        n["AutoguidanceScheduleKnots"]
+        .execute(
+            sigmas="80, 5, 1, 0.1",
+            weights="1.5, 2.5, 2.0, 1.0",
+        )
+        .result[0]
+    )
     assert (
         isinstance(knots, Knots)
         and knots.sigmas == (0.1, 1.0, 5.0, 80.0)
         and knots.weights == (1.0, 2.0, 2.5, 1.5)
     )
-    bad = n.AutoguidanceScheduleKnots.validate_inputs(sigmas="80, five", weights="1, 2")
+    bad = n["AutoguidanceScheduleKnots"].validate_inputs(sigmas="80, five", weights="1, 2")
     assert "'sigmas' must be numbers separated by commas" in bad
     with pytest.raises(ValueError, match="same length"):
-        n.AutoguidanceScheduleKnots.execute(sigmas="80, 5", weights="1")
+        n["AutoguidanceScheduleKnots"].execute(sigmas="80, 5", weights="1")
 
-    ramp = n.AutoguidanceScheduleRamp.execute(
-        w_start=3.0, w_end=1.0, sigma_start=10.0, sigma_end=0.1, space="log", shape="linear"
-    ).result[0]
+    ramp = (
+        n["AutoguidanceScheduleRamp"]
+        .execute(w_start=3.0, w_end=1.0, sigma_start=10.0, sigma_end=0.1, space="log", shape="linear")
+        .result[0]
+    )
     assert ramp.weight(torch.tensor([1.0])).item() == pytest.approx(2.0)
-    limited = n.AutoguidanceScheduleLimit.execute(schedule=ramp, sigma_lo=0.5, sigma_hi=2.0).result[0]
+    limited = n["AutoguidanceScheduleLimit"].execute(schedule=ramp, sigma_lo=0.5, sigma_hi=2.0).result[0]
     assert limited.weight(torch.tensor([0.5, 1.0, 3.0])).tolist() == pytest.approx([1.0, 2.0, 1.0])
-    assert "sigma_lo must be below" in n.AutoguidanceScheduleLimit.validate_inputs(sigma_lo=2.0, sigma_hi=2.0)
-    const = n.AutoguidanceScheduleConstant.execute(w=1.5).result[0]
+    assert "sigma_lo must be below" in n["AutoguidanceScheduleLimit"].validate_inputs(
+        sigma_lo=2.0, sigma_hi=2.0
+    )
+    const = n["AutoguidanceScheduleConstant"].execute(w=1.5).result[0]
     assert const.to_dict() == {"kind": "constant", "w": 1.5}
 
 

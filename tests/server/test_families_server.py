@@ -212,9 +212,11 @@ def test_pair_runs_on_a_live_server_as_in_process(setup):
     assert torch.isfinite(got).all()
 
     from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
-    from comfyui_autoguidance.nodes.schedules import AutoguidanceScheduleInterval
+    from comfyui_autoguidance.nodes.schedules import SCHEDULE_NODES
 
-    interval = AutoguidanceScheduleInterval.execute(w=3.0, sigma_lo=0.28, sigma_hi=5.42).result[0]
+    interval = (
+        SCHEDULE_NODES["AutoguidanceScheduleInterval"].execute(w=3.0, sigma_lo=0.28, sigma_hi=5.42).result[0]
+    )
     guider = AutoguidanceGuider.execute(
         model=main,
         guide_model=guide,
