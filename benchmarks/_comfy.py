@@ -31,6 +31,7 @@ def import_comfy() -> None:
 
 
 edm2_net = harness.edm2_with_gains
+tiny_edm2 = harness.tiny_edm2
 class_cond = harness.edm2_class_cond
 
 

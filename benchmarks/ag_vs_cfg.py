@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 
 import torch
-from _comfy import class_cond, edm2_net, import_comfy, interleaved_medians, karras
+from _comfy import class_cond, edm2_net, import_comfy, interleaved_medians, karras, tiny_edm2
 
 
 def main() -> None:
@@ -35,14 +35,7 @@ def main() -> None:
     from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
 
     if args.quick:
-        base = dict(
-            img_resolution=16,
-            img_channels=4,
-            label_dim=1000,
-            channel_mult=[1, 2],
-            num_blocks=1,
-            attn_resolutions=[8],
-        )
+        base = tiny_edm2(img_resolution=16, label_dim=1000, attn_resolutions=[8])
         main_cfg, guide_cfg = {**base, "model_channels": 48}, {**base, "model_channels": 32}
         names, args.repeats = ("tiny 48 ch", "tiny 32 ch"), 2
     else:

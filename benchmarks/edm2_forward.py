@@ -12,19 +12,11 @@ import argparse
 import time
 
 import torch
-from _comfy import edm2_net  # needs no ComfyUI
+from _comfy import edm2_net, tiny_edm2  # need no ComfyUI
 
 from comfyui_autoguidance.edm2 import presets
 
-QUICK = {
-    "img_resolution": 16,
-    "img_channels": 4,
-    "label_dim": 10,
-    "model_channels": 32,
-    "channel_mult": [1, 2],
-    "num_blocks": 2,
-    "attn_resolutions": [8],
-}
+QUICK = tiny_edm2(img_resolution=16, model_channels=32, num_blocks=2, attn_resolutions=[8])
 
 
 def time_forward(net, x, sigma, labels, repeats: int) -> tuple[float, torch.Tensor]:

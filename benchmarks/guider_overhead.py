@@ -18,28 +18,12 @@ from __future__ import annotations
 import argparse
 
 import torch
-from _comfy import class_cond, edm2_net, import_comfy, interleaved_medians, karras
+from _comfy import class_cond, edm2_net, import_comfy, interleaved_medians, karras, tiny_edm2
 
 SIZES = {  # name: (main config, guide config, latent shape)
     "tiny (16x16x4, 32/16 ch)": (
-        dict(
-            img_resolution=16,
-            img_channels=4,
-            label_dim=10,
-            model_channels=32,
-            channel_mult=[1, 2],
-            num_blocks=2,
-            attn_resolutions=[8],
-        ),
-        dict(
-            img_resolution=16,
-            img_channels=4,
-            label_dim=10,
-            model_channels=16,
-            channel_mult=[1, 2],
-            num_blocks=1,
-            attn_resolutions=[8],
-        ),
+        tiny_edm2(img_resolution=16, model_channels=32, num_blocks=2, attn_resolutions=[8]),
+        tiny_edm2(img_resolution=16, attn_resolutions=[8]),
         (1, 4, 16, 16),
     ),
     "mid (32x32x4, 128/64 ch, 3 levels)": (

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 
 import torch
-from _comfy import class_cond, edm2_net, import_comfy, interleaved_medians, karras
+from _comfy import class_cond, edm2_net, import_comfy, interleaved_medians, karras, tiny_edm2
 
 MAIN = dict(
     img_resolution=32,
@@ -28,15 +28,7 @@ MAIN = dict(
     attn_resolutions=[8],
 )
 GUIDE = {**MAIN, "model_channels": 64, "num_blocks": 1}
-QUICK_MAIN = dict(
-    img_resolution=16,
-    img_channels=4,
-    label_dim=10,
-    model_channels=32,
-    channel_mult=[1, 2],
-    num_blocks=1,
-    attn_resolutions=[8],
-)
+QUICK_MAIN = tiny_edm2(img_resolution=16, model_channels=32, attn_resolutions=[8])
 LO, HI = 0.28, 5.42
 
 

@@ -79,6 +79,23 @@ def import_comfy(cpu: bool = True) -> None:
     import comfy.model_management  # noqa: F401
 
 
+TINY_EDM2: dict[str, Any] = {
+    "img_resolution": 8,
+    "img_channels": 4,
+    "label_dim": 10,
+    "model_channels": 16,
+    "channel_mult": [1, 2],
+    "num_blocks": 1,
+    "attn_resolutions": [4],
+}
+"""The tiny EDM2 of the tests and of the benchmarks' quick runs: two levels, one block each."""
+
+
+def tiny_edm2(**changes: Any) -> dict[str, Any]:
+    """``TINY_EDM2`` with ``changes`` (e.g. ``img_channels=1``): each case says only what it varies."""
+    return {**TINY_EDM2, **changes}
+
+
 def edm2_with_gains(config: dict[str, Any], seed: int, gain: float = 0.5) -> torch.nn.Module:
     """An EDM2 net with seeded random weights and every scalar gain set to ``gain``.
 

@@ -13,7 +13,8 @@ import torch
 from comfyui_autoguidance.edm2 import EDM2
 from comfyui_autoguidance.guidance import Constant, Interval, Knots, Ramp
 
-from ..dtype_audit import Float64Audit  # noqa: TID252
+from ..conftest import harness
+from ..dtype_audit import Float64Audit
 
 DEVICES = ["cpu", "meta"]
 DEVICES += ["cuda"] if torch.cuda.is_available() else []
@@ -54,15 +55,7 @@ def test_knots_in_sampling_order_are_the_same_curve():
 @pytest.mark.parametrize("device", DEVICES)
 def test_edm2_forward_on_device_without_float64(device):
     with torch.device(device):
-        net = EDM2(
-            img_resolution=8,
-            img_channels=4,
-            label_dim=10,
-            model_channels=16,
-            channel_mult=[1, 2],
-            num_blocks=1,
-            attn_resolutions=[4],
-        ).eval()
+        net = EDM2(**harness.TINY_EDM2).eval()
         x, sigma, labels = torch.randn(2, 4, 8, 8), torch.tensor([0.5, 20.0]), torch.eye(10)[:2]
     with torch.no_grad(), Float64Audit(off_cpu_only=True) as audit:
         out = net(x, sigma, labels)

@@ -157,15 +157,7 @@ def test_weights_made_under_inference_mode_work_in_and_out_of_it():
     """ComfyUI loads and samples under torch.inference_mode: the weight cache must cope."""
     from comfyui_autoguidance.edm2 import EDM2
 
-    config = dict(
-        img_resolution=8,
-        img_channels=1,
-        label_dim=0,
-        model_channels=8,
-        channel_mult=[1, 2],
-        num_blocks=1,
-        attn_resolutions=[],
-    )
+    config = harness.tiny_edm2(img_channels=1, label_dim=0, model_channels=8, attn_resolutions=[])
     torch.manual_seed(0)
     reference = EDM2(**config).eval()
     x, sigma = torch.randn(2, 1, 8, 8), torch.tensor([0.5, 3.0])

@@ -7,15 +7,9 @@ from torch.testing import assert_close
 
 from comfyui_autoguidance.edm2 import EDM2, latents, sample
 
-TINY = {
-    "img_resolution": 8,
-    "img_channels": 3,
-    "label_dim": 4,
-    "model_channels": 16,
-    "channel_mult": [1, 2],
-    "num_blocks": 1,
-    "attn_resolutions": [4],
-}
+from ..conftest import harness
+
+TINY = harness.tiny_edm2(img_channels=3, label_dim=4)
 
 
 class Counted(torch.nn.Module):

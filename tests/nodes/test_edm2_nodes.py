@@ -10,15 +10,7 @@ from ..conftest import harness  # noqa: TID252
 from .comfy_env import edm2_class_cond, edm2_with_gains, import_comfy, record_steps, run_guider
 
 pytestmark = pytest.mark.comfyui
-TINY = {
-    "img_resolution": 8,
-    "img_channels": 4,
-    "label_dim": 10,
-    "model_channels": 16,
-    "channel_mult": [1, 2],
-    "num_blocks": 1,
-    "attn_resolutions": [4],
-}
+TINY = harness.TINY_EDM2
 
 
 @pytest.fixture(scope="module", autouse=True)

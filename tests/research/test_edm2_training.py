@@ -10,17 +10,13 @@ import torch
 from comfyui_autoguidance.edm2 import EDM2
 from research.edm2_training import TrainConfig, edm2_loss, ema_gamma, learning_rate, train
 
+from ..conftest import harness
+
 
 def tiny(label_dim: int = 3) -> EDM2:
     torch.manual_seed(0)
     return EDM2(
-        img_resolution=8,
-        img_channels=1,
-        label_dim=label_dim,
-        model_channels=8,
-        channel_mult=[1, 2],
-        num_blocks=1,
-        attn_resolutions=[],
+        **harness.tiny_edm2(img_channels=1, label_dim=label_dim, model_channels=8, attn_resolutions=[])
     )
 
 

@@ -111,6 +111,8 @@ LATENT_EDM2 = "tiny-latent-edm2.safetensors"
 def seed_models(base: Path) -> None:
     """Files the bad-input tests point nodes at, put in place before the server lists its models:
     a safetensors that is not EDM2, and a tiny 4-channel latent EDM2 (no pair with the 1-channel digits)."""
+    import runpy
+
     import torch
     from safetensors.torch import save_file
 
@@ -119,19 +121,9 @@ def seed_models(base: Path) -> None:
     folder = base / "models" / "edm2"
     folder.mkdir(parents=True, exist_ok=True)
     save_file({"model.diffusion_model.input_blocks.0.0.weight": torch.zeros(4, 4)}, str(folder / NOT_EDM2))
+    tiny_edm2 = runpy.run_path(str(REPO / "tools" / "harness.py"))["tiny_edm2"]  # by path, as tools load this
     torch.manual_seed(0)
-    save(
-        EDM2(
-            img_resolution=16,
-            img_channels=4,
-            label_dim=10,
-            model_channels=16,
-            channel_mult=[1, 2],
-            num_blocks=1,
-            attn_resolutions=[8],
-        ),
-        folder / LATENT_EDM2,
-    )
+    save(EDM2(**tiny_edm2(img_resolution=16, attn_resolutions=[8])), folder / LATENT_EDM2)
 
 
 def seeded_server(comfy_path: Path, base: Path):
