@@ -1,75 +1,70 @@
 """``AutoguidancePairInspector``: where, and how much, the guide steers the main model.
 
-At each noise level σ both models denoise the same x_σ; the node shows D1 (main), D0 (guide),
-their difference D1 − D0 (what autoguidance amplifies by w − 1) and the guided
-D_w = D1 + (w − 1)(D1 − D0), plots r(σ) = RMS(D1 − D0)/RMS(D1) against log σ, and writes the
-numbers out. The maths is in ``guidance/inspect.py``, the model passes in
-``inspector_eval.py``, the pictures in ``inspector_display.py`` and ``inspector_render.py``.
+At a few noise levels σ both models denoise the same x_σ, the main model's own
+``noise_scaling(σ, ε, x0)`` with one ε for every σ; both load as for sampling (the guide as an
+additional model of the main patcher's clone), each with its own conds. The node draws D1, D0,
+D1 − D0 and the guided D_w, plots r(σ) = RMS(D1 − D0)/RMS(D1) (``pictures``) and writes the numbers.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
+from torch import Tensor
 
-from ...guidance import Schedule
-from ...guidance.inspect import guided_spans, log_spaced_sigmas, rms
+from ...guidance import Constant
+from ...guidance.inspect import PairInspection, rms
 from .. import _api, node_ids
-from .._api import io, model_management
+from .._api import io
+from ..guide_term import evaluate_guide, process_guide_conds
 from ..noise_scale import schedule_sigma
 from ..pair.checks import check_conditioning, check_pair, describe
 from ..pair.shared_weights import separate_guide
-from ..sockets import ScheduleType
-from .display import Display, build_grid, labelled
-from .evaluate import Start, inspect_pair, shown_input
-from .render import ratio_plot, report
+from ..schedule_widgets import parse_numbers
+from ..sockets import model_inputs, schedule_input, weight_input
+from . import pictures
 
 NAME = "Autoguidance Pair Inspector"
-AUTO = "auto"
-AUTO_COUNT = 6
-SEED_MAX = 0xFFFFFFFFFFFFFFFF
-SIGMAS_HELP = (
-    f"Type noise levels separated by commas (e.g. 14.6, 5, 1, 0.2, 0.03) or '{AUTO}' for "
-    f"{AUTO_COUNT} spread over the model's own range."
+AUTO, AUTO_COUNT, SEED_MAX = "auto", 6, 2**64 - 1
+HELP = (
+    f"Type noise levels separated by commas (e.g. 14.6, 5, 1, 0.2, 0.03) or '{AUTO}' for {AUTO_COUNT} "
+    "spread over the model's own range."
 )
 
 
-def to_model_sigma(sigma: float, model_sampling: Any) -> float:
-    """A typed noise level as the model's own σ (the identity: the σ list is in the model's σ)."""
-    return sigma
+class Start(NamedTuple):
+    """The clean start x0 (model space) and the noise ε, each [1, C, H, W], and the seed behind ε."""
+
+    x0: torch.Tensor
+    noise: torch.Tensor
+    seed: int
 
 
 def parse_sigmas(text: str) -> list[float] | None:
-    """The typed σ list (None for 'auto'); a ValueError naming the node and input otherwise."""
+    """The typed σ list (None for 'auto'), read as a Knots schedule reads its σ; a ValueError otherwise."""
     if text.strip().lower() == AUTO:
         return None
-    parts = [p.strip() for p in text.replace(";", ",").replace("\n", ",").split(",") if p.strip()]
     try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        raise ValueError(
-            f"{NAME}: 'sigmas' must be numbers separated by commas (got {text!r}). {SIGMAS_HELP}"
-        ) from None
-    if not values:
-        raise ValueError(f"{NAME}: 'sigmas' is empty (got {text!r}). {SIGMAS_HELP}")
-    bad = [v for v in values if not (math.isfinite(v) and v > 0)]
-    if bad:
-        raise ValueError(f"{NAME}: 'sigmas' must be positive finite noise levels (got {bad}). {SIGMAS_HELP}")
-    return values
+        sigmas = parse_numbers(NAME, "sigmas", text)
+    except ValueError as err:
+        raise ValueError(f"{err}. {HELP}") from None
+    if not sigmas:
+        raise ValueError(f"{NAME}: 'sigmas' is empty (got {text!r}). {HELP}")
+    if bad := [s for s in sigmas if not (math.isfinite(s) and s > 0)]:
+        raise ValueError(f"{NAME}: 'sigmas' must be positive finite noise levels (got {bad}). {HELP}")
+    return sigmas
 
 
-def model_sigmas(text: str, model: Any) -> list[float]:
-    """The σ to inspect, in the model's range [σ_min, σ_max] (a ValueError naming any outside it)."""
-    sampling = _api.sampling_of(model)
-    lo, hi = float(sampling.sigma_min), float(sampling.sigma_max)
-    typed = parse_sigmas(text)
-    if typed is None:
-        return log_spaced_sigmas(max(lo, hi * 1e-5), hi, AUTO_COUNT)
-    sigmas = [to_model_sigma(s, sampling) for s in typed]
-    outside = [s for s in sigmas if not lo * (1 - 1e-4) <= s <= hi * (1 + 1e-4)]
-    if outside:
+def model_sigmas(text: str, model: Any, lo: float, hi: float) -> list[float]:
+    """The σ to inspect, inside the main model's range [lo, hi] ('auto': log-spaced down to 10⁻⁵·hi)."""
+    sigmas = parse_sigmas(text)
+    if sigmas is None:
+        return torch.logspace(
+            math.log10(hi), math.log10(max(lo, hi * 1e-5)), AUTO_COUNT, dtype=torch.float64
+        ).tolist()
+    if outside := [s for s in sigmas if not lo * (1 - 1e-4) <= s <= hi * (1 + 1e-4)]:
         raise ValueError(
             f"{NAME}: 'sigmas' has {outside} outside the main model's noise range [{lo:.4g}, {hi:.4g}] "
             f"({describe(model)}). Use noise levels inside that range, or '{AUTO}'."
@@ -77,19 +72,20 @@ def model_sigmas(text: str, model: Any) -> list[float]:
     return sigmas
 
 
-def _downscale(latent_format: Any) -> int:
-    """Pixels per latent pixel: 1 for pixel-space formats (no RGB preview factors, 1 or 3 channels)."""
-    if getattr(latent_format, "latent_rgb_factors", None) is None and latent_format.latent_channels in (1, 3):
-        return 1
-    return int(getattr(latent_format, "spacial_downscale_ratio", 8))
-
-
-def start_from(model: Any, latent: dict | None, width: int, height: int, seed: int) -> Start:
-    """x0 (model space; a batch's first latent, zeros for an empty one) and ε from ``seed``. [1, C, H, W]"""
+def start_from(model: Any, latent: dict | None, vae: Any, size: tuple[int, int], seed: int) -> Start:
+    """x0 (model space; a batch's first latent, else zeros of ``size`` = (width, height)) and ε from
+    ``seed``, [1, C, H, W]; a ValueError when the latent or the VAE is not of the model's family."""
     fmt = _api.latent_format_of(model.model)
-    if latent is None:
-        ratio = _downscale(fmt)
-        x0 = torch.zeros(1, fmt.latent_channels, max(1, height // ratio), max(1, width // ratio))
+    if vae is not None and getattr(vae, "latent_channels", fmt.latent_channels) != fmt.latent_channels:
+        raise ValueError(
+            f"{NAME}: the VAE decodes {vae.latent_channels}-channel latents but {describe(model)} makes "
+            f"{fmt.latent_channels}-channel ones. Connect the VAE of this model family, or none "
+            "(pixel-space models and the latent preview need none)."
+        )
+    if latent is None:  # pixel-space formats (no RGB preview factors, 1 or 3 channels) keep the size
+        pixels = getattr(fmt, "latent_rgb_factors", None) is None and fmt.latent_channels in (1, 3)
+        ratio = 1 if pixels else int(getattr(fmt, "spacial_downscale_ratio", 8))
+        x0 = torch.zeros(1, fmt.latent_channels, max(1, size[1] // ratio), max(1, size[0] // ratio))
     else:
         x0 = latent["samples"][:1].float()
         if x0.ndim != 4 or x0.shape[1] != fmt.latent_channels:
@@ -100,118 +96,84 @@ def start_from(model: Any, latent: dict | None, width: int, height: int, seed: i
             )
         if torch.count_nonzero(x0) > 0:  # as ComfyUI's samplers: an empty latent stays 0 in model space
             x0 = _api.latent_in(model.model, x0)
-    # = comfy.sample.prepare_noise
-    noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
+    noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))  # = comfy's prepare_noise
     return Start(x0, noise, seed)
 
 
-def check_vae(model: Any, vae: Any) -> None:
-    channels = _api.latent_format_of(model.model).latent_channels
-    if vae is not None and getattr(vae, "latent_channels", channels) != channels:
-        raise ValueError(
-            f"{NAME}: the VAE decodes {vae.latent_channels}-channel latents but {describe(model)} makes "
-            f"{channels}-channel ones. Connect the VAE of this model family, or none (pixel-space "
-            "models and the latent preview need none)."
-        )
+def shown_input(model_sampling: Any, sigmas: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """x_σ in the data's range for display: σ_data·c_in·x = x·σ_data/√(σ² + σ_data²) (x itself for
+    flow models, whose input (1 − σ)·x0 + σ·ε is already in range)."""
+    return model_sampling.calculate_input(sigmas.to(x), x) * float(getattr(model_sampling, "sigma_data", 1.0))
 
 
-def schedule_weights(schedule: Schedule, sampling: Any, sigmas: torch.Tensor) -> torch.Tensor:
-    """w(σ) for the model's σ [N], read on the schedules' shared noise scale (as the guider does)."""
-    return schedule.weight(schedule_sigma(sampling, sigmas.to(torch.float64)))
+def inspect_pair(
+    main: Any, guide: Any, positive: list, negative: list | None, start: Start, sigmas: list[float], w: Tensor
+) -> PairInspection:
+    """D1, D0 (and D1(∅)) at each σ of ``sigmas`` from ``start``; ``w`` [N] is each σ's w for D_w. Per σ:
+    one main pass (the negative's batched with the positive's, as ComfyUI batches CFG), one guide pass."""
+    patched = _api.with_additional_model(main, guide)
+    device = patched.load_device
+    run_sigmas = torch.tensor(sigmas, dtype=torch.float32, device=device)
+    options = _api.guide_model_options(patched, run_sigmas)  # any patcher's options, merged the same way
+    conds = {"positive": _api.convert_cond(positive)}
+    if negative is not None:
+        conds["negative"] = _api.convert_cond(negative)
+    x0, noise, seed = start.x0.to(device), start.noise.to(device), start.seed
+    with _api.loaded_for_sampling(patched, noise.shape, conds, options) as (real_model, conds):
+        conds = _api.process_conds(real_model, noise, conds, device, x0, None, seed)
+        cond_lists = [conds[k] for k in ("positive", "negative") if k in conds]
+        guide_conds = process_guide_conds(guide, _api.convert_cond(positive), noise, device, x0, None, seed)
+        guide_options = _api.guide_model_options(guide, run_sigmas)
+        model_sampling, progress, rows = _api.sampling_of(patched), _api.progress_bar(len(sigmas)), []
+        for sigma in run_sigmas.reshape(-1, 1):  # [B] with B = 1
+            _api.check_interrupted()
+            x = model_sampling.noise_scaling(sigma, noise.clone(), x0)  # clone: ComfyUI adds x0 in place
+            with torch.no_grad():  # ComfyUI runs nodes without autograd; direct calls (tests) too
+                main_out = _api.calc_cond_batch(patched.model, cond_lists, x, sigma, options)
+                d0 = evaluate_guide(guide, guide_conds, x, sigma, guide_options)
+            rows.append((x, main_out[0], d0, *main_out[1:]))  # x_σ, D1(c), D0(c)[, D1(∅)]
+            progress.update(1)
+    cpu = _api.model_management.intermediate_device()
+    x, d1, d0, *unc = (torch.cat(column).to(cpu).float() for column in zip(*rows, strict=True))
+    return PairInspection(run_sigmas.to(cpu), x, d1, d0, w, unc[0] if unc else None)
 
 
-def weight_of(w: float, schedule: Schedule | None, sampling: Any):
-    """w(σ): the schedule's where one is connected, else the constant ``w``."""
-    if schedule is None:
-        return lambda sigma: float(w)
-    return lambda sigma: float(schedule_weights(schedule, sampling, torch.tensor([sigma]))[0])
-
-
-def plot_spans(
-    schedule: Schedule | None, sampling: Any, sigma_range: tuple[float, float]
-) -> list[tuple[float, float]]:
-    """Where the connected schedule guides (w ≠ 1), on a dense log-σ grid over the model's range."""
-    if schedule is None:
-        return []
-    grid = torch.logspace(math.log10(sigma_range[0]), math.log10(sigma_range[1]), 1024, dtype=torch.float64)
-    return guided_spans(grid, schedule_weights(schedule, sampling, grid))
-
-
-def numbers(
-    ins: Any,
-    scales: list[float],
-    main: Any,
-    guide: Any,
-    start: Start,
-    sigma_range: tuple[float, float],
-    schedule: Schedule | None,
-) -> str:
-    """The plot's numbers as a table for a Note."""
-    columns = {
-        "ratio": ins.ratios.tolist(),
-        "RMS(D1)": rms(ins.d1).tolist(),
-        "RMS(D1−D0)": rms(ins.difference).tolist(),
-        "w": ins.w.tolist(),
-        "scale": scales,
-    }
+def numbers(ins: PairInspection, scales: list[float], header: list[str]) -> str:
+    """The plot's numbers as a fixed-width table, one row per σ, to paste into a Note."""
+    columns = {"σ": ins.sigmas, "ratio": ins.ratios, "RMS(D1)": rms(ins.d1)}
+    columns |= {"RMS(D1−D0)": rms(ins.difference), "w": ins.w, "scale": torch.tensor(scales)}
+    notes = ["ratio = RMS(D1 − D0) / RMS(D1): how far the guide's prediction is from the main model's."]
+    notes += ["scale = colour scale of the row's difference maps (white 0, red +scale, blue −scale)."]
     if ins.cfg_ratios is not None:
-        columns["cfg_ratio"] = ins.cfg_ratios.tolist()
-    weights = f"schedule {schedule.to_dict()}" if schedule is not None else f"w = {float(ins.w[0]):g}"
-    header = [
-        f"{NAME}: main {describe(main)}, guide {describe(guide)}",
-        f"x_σ from seed {start.seed}; model σ range [{sigma_range[0]:.4g}, {sigma_range[1]:.4g}]; {weights}",
-    ]
-    footer = [
-        "ratio = RMS(D1 − D0) / RMS(D1): how far the guide's prediction is from the main model's.",
-        "scale = colour scale of the row's difference maps (white 0, red +scale, blue −scale).",
-    ]
-    if ins.cfg_ratios is not None:
-        footer.append("cfg_ratio = RMS(D1(c) − D1(∅)) / RMS(D1(c)), with the negative as ∅.")
-    return report(header, ins.sigmas.tolist(), columns, footer)
+        columns["cfg_ratio"] = ins.cfg_ratios
+        notes += ["cfg_ratio = RMS(D1(c) − D1(∅)) / RMS(D1(c)), with the negative as ∅."]
+    rows = [list(columns), *zip(*([f"{v:.4g}" for v in c.tolist()] for c in columns.values()), strict=True)]
+    return "\n".join([*header, *("".join(f"{v:<12}" for v in row).rstrip() for row in rows), *notes])
 
 
-# ----------------------------------------------------------------------------
-# The node: its inputs' tooltips, then the node.
 TIPS = {
-    "model": "The main model D1: the good one whose pictures you want.",
-    "guide_model": (
-        "The guide D0: a weaker model of the same family (same latent space), e.g. one size smaller "
-        "and trained ~1/16 as long."
-    ),
     "positive": "What you want (the prompt or class), given to both models.",
-    "negative": (
-        "Optional: adds the CFG column D1(c) − D1(∅) and its ratio, to compare with D1 − D0 "
-        "(one more main-model pass per σ, batched with the positive)."
-    ),
-    "latent": (
-        "Optional clean start x0 (e.g. a VAE-encoded picture; only the first of a batch). "
-        "Disconnected: an empty latent of width × height."
-    ),
-    "vae": (
-        "Optional: decode latents for display. Without it latents show as the fast RGB preview; "
-        "pixel-space models (the bundled digits) need none."
-    ),
-    "width": "Picture width in pixels when no latent is connected (16 for the bundled digits).",
-    "height": "Picture height in pixels when no latent is connected (16 for the bundled digits).",
+    "negative": "Optional: adds the CFG column D1(c) − D1(∅) and its ratio, to compare with D1 − D0 "
+    "(one more main-model pass per σ, batched with the positive).",
+    "latent": "Optional clean start x0 (e.g. a VAE-encoded picture; only the first of a batch). "
+    "Disconnected: an empty latent of width × height.",
+    "vae": "Optional: decode latents for display. Without it latents show as the fast RGB preview; "
+    "pixel-space models (the bundled digits) need none.",
+    "size": "Picture {} in pixels when no latent is connected (16 for the bundled digits).",
     "seed": "Seed of the noise ε in x_σ = x0 + σ·ε; the same ε is used at every σ.",
-    "w": (
-        "Autoguidance weight for the guided column D_w = D1 + (w − 1)(D1 − D0); 1 = off, the "
-        "paper's best is about 2. A connected schedule replaces it."
-    ),
-    "sigmas": (
-        "Noise levels σ to inspect, in the main model's own σ (SD1.5/SDXL 0.03-14.6, EDM2 "
-        f"0.002-80, flow models 0-1). {SIGMAS_HELP}"
-    ),
-    "schedule": (
-        "Optional w(σ), as given to the guider: the plot shades where it guides (w ≠ 1) and D_w "
-        "uses its weight at each σ."
-    ),
+    "w": "Autoguidance weight for the guided column D_w = D1 + (w − 1)(D1 − D0); 1 = off, the "
+    "paper's best is about 2. A connected schedule replaces it.",
+    "sigmas": "Noise levels σ to inspect, in the main model's own σ (SD1.5/SDXL 0.03-14.6, EDM2 "
+    f"0.002-80, flow models 0-1). {HELP}",
+    "schedule": "Optional w(σ), as given to the guider: the plot shades where it guides (w ≠ 1) and D_w "
+    "uses its weight at each σ.",
 }
 
 
 class AutoguidancePairInspector(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
+        size = {"default": 512, "min": 8, "max": 8192, "step": 8}
         return io.Schema(
             node_id=node_ids.PAIR_INSPECTOR,
             display_name=NAME,
@@ -223,22 +185,19 @@ class AutoguidancePairInspector(io.ComfyNode):
                 "plot shows RMS(D1 − D0)/RMS(D1) over σ. Costs one main and one guide pass per σ."
             ),
             inputs=[
-                io.Model.Input("model", tooltip=TIPS["model"]),
-                io.Model.Input("guide_model", tooltip=TIPS["guide_model"]),
+                *model_inputs(),
                 io.Conditioning.Input("positive", tooltip=TIPS["positive"]),
                 io.Conditioning.Input("negative", optional=True, tooltip=TIPS["negative"]),
                 io.Latent.Input("latent", optional=True, tooltip=TIPS["latent"]),
                 io.Vae.Input("vae", optional=True, tooltip=TIPS["vae"]),
-                io.Int.Input("width", default=512, min=8, max=8192, step=8, tooltip=TIPS["width"]),
-                io.Int.Input("height", default=512, min=8, max=8192, step=8, tooltip=TIPS["height"]),
+                io.Int.Input("width", **size, tooltip=TIPS["size"].format("width")),
+                io.Int.Input("height", **size, tooltip=TIPS["size"].format("height")),
                 io.Int.Input(
                     "seed", default=0, min=0, max=SEED_MAX, control_after_generate=False, tooltip=TIPS["seed"]
                 ),
-                io.Float.Input(
-                    "w", default=2.0, min=0.0, max=30.0, step=0.05, round=0.001, tooltip=TIPS["w"]
-                ),
+                weight_input("w", 2.0, TIPS["w"]),
                 io.String.Input("sigmas", default=AUTO, tooltip=TIPS["sigmas"]),
-                ScheduleType.Input("schedule", optional=True, tooltip=TIPS["schedule"]),
+                schedule_input("schedule", TIPS["schedule"]),
             ],
             outputs=[
                 io.Image.Output(display_name="grid"),
@@ -256,45 +215,29 @@ class AutoguidancePairInspector(io.ComfyNode):
         return True
 
     @classmethod
-    def execute(
-        cls,
-        model,
-        guide_model,
-        positive,
-        width,
-        height,
-        seed,
-        w,
-        sigmas,
-        negative=None,
-        latent=None,
-        vae=None,
-        schedule=None,
-    ) -> io.NodeOutput:
+    def execute(cls, model, guide_model, positive, width, height, seed, w, sigmas, **rest) -> io.NodeOutput:
+        """``rest``: those of negative, latent, vae and schedule that are connected."""
+        negative, vae, schedule = (rest.get(name) for name in ("negative", "vae", "schedule"))
         check_pair(NAME, model, guide_model)
         for socket, cond in (("positive", positive), ("negative", negative)):
             check_conditioning(NAME, socket, model, cond)
-        check_vae(model, vae)
-        levels = model_sigmas(sigmas, model)
-        start = start_from(model, latent, width, height, seed)
+        sampling = _api.sampling_of(model)
+        lo, hi = float(sampling.sigma_min), float(sampling.sigma_max)
+        levels = model_sigmas(sigmas, model, lo, hi)
+        start = start_from(model, rest.get("latent"), vae, (width, height), seed)
         guide = separate_guide(NAME, model, guide_model)
-        weight = weight_of(w, schedule, _api.sampling_of(model))
-        ins = inspect_pair(model, guide, positive, negative, start, levels, weight)
-        grid, plot, text = render(ins, model, guide_model, vae, start, schedule)
-        return io.NodeOutput(grid, plot, text, ui={"text": [text]})  # the numbers also reach the history
+        weights = Constant(w) if schedule is None else schedule
 
+        def weight(sigma: Tensor) -> Tensor:  # w(σ [N]) on the schedules' noise scale, as the guider reads it
+            return weights.weight(schedule_sigma(sampling, sigma))
 
-def render(
-    ins: Any, model: Any, guide: Any, vae: Any, start: Start, schedule: Schedule | None
-) -> tuple[torch.Tensor, torch.Tensor, str]:
-    """The node's three outputs from one inspection: grid IMAGE, plot IMAGE, numbers STRING."""
-    sampling = _api.sampling_of(model)
-    sigma_max = float(sampling.sigma_max)
-    sigma_range = (max(float(sampling.sigma_min), sigma_max * 1e-5), sigma_max)
-    grid = build_grid(ins, Display(model.model, vae), shown_input(sampling, ins.sigmas, ins.x))
-    cfg = None if ins.cfg_ratios is None else ins.cfg_ratios.tolist()
-    spans = plot_spans(schedule, sampling, sigma_range)
-    plot = ratio_plot(ins.sigmas.tolist(), ins.ratios.tolist(), sigma_range, spans, cfg)
-    device = model_management.intermediate_device()
-    grid_image, plot_image = labelled(grid, ins).to(device), plot[None].to(device)
-    return grid_image, plot_image, numbers(ins, grid.scales, model, guide, start, sigma_range, schedule)
+        w_levels = weight(torch.tensor(levels, dtype=torch.float64))
+        ins = inspect_pair(model, guide, positive, negative, start, levels, w_levels)
+        decode = None if vae is None else lambda x: vae.decode(_api.latent_out(model.model, x))
+        display = pictures.Display(_api.latent_format_of(model.model), decode)
+        grid = pictures.grid(ins, display, shown_input(sampling, ins.sigmas, ins.x))
+        plot = pictures.ratio_plot(ins, (max(lo, hi * 1e-5), hi), None if schedule is None else weight)
+        about = [f"{NAME}: main {describe(model)}, guide {describe(guide_model)}"]
+        text = numbers(ins, grid.scales, [*about, f"x_σ from seed {seed}; w(σ) = {weights.to_dict()}"])
+        device = _api.model_management.intermediate_device()
+        return io.NodeOutput(grid.image[None].to(device), plot[None].to(device), text)

@@ -1,32 +1,24 @@
-"""guidance.inspect: D1 − D0, D_w, RMS ratios, the signed colour map and grid tiling."""
+"""The pair inspector without ComfyUI: D1 − D0, D_w and RMS ratios (guidance.inspect), and the
+pictures' pure parts (nodes/inspector/pictures.py): the signed colour map, the difference field
+and the display of pixel-space samples."""
 
 import math
+from types import SimpleNamespace
 
 import pytest
 import torch
 from torch.testing import assert_close
 
-from comfyui_autoguidance.guidance import Constant, Interval
-from comfyui_autoguidance.guidance.inspect import (
-    PairInspection,
-    guided_spans,
-    log_spaced_sigmas,
-    pixels_to_image,
-    rms,
-    rms_ratio,
-    signed_colormap,
-    signed_field,
-    symmetric_scale,
-    tile,
-    upscale,
-)
+from comfyui_autoguidance.guidance.inspect import PairInspection, rms
+from comfyui_autoguidance.nodes.inspector.pictures import Display, signed_colormap
 
 
-def test_rms_ratio_by_hand():
+def test_rms_and_ratio_by_hand():
     d1 = torch.tensor([[3.0, 4.0], [1.0, 1.0]])  # RMS 5/√2 and 1
     d0 = torch.tensor([[3.0, 2.0], [1.0, 1.0]])  # differences (0, 2) and (0, 0)
     assert_close(rms(d1), torch.tensor([5 / math.sqrt(2), 1.0]))
-    assert_close(rms_ratio(d1, d0), torch.tensor([math.sqrt(2) / (5 / math.sqrt(2)), 0.0]))
+    ins = PairInspection(torch.tensor([1.0, 0.1]), d1, d1, d0, torch.ones(2))
+    assert_close(ins.ratios, torch.tensor([math.sqrt(2) / (5 / math.sqrt(2)), 0.0]))
 
 
 def test_inspection_difference_guided_and_cfg():
@@ -60,48 +52,18 @@ def test_colour_map_is_symmetric_about_zero():
         signed_colormap(v, 0.0)
 
 
-def test_scale_and_signed_field():
-    assert symmetric_scale(torch.tensor([0.5, -3.0]), torch.tensor([2.0])) == 3.0
-    assert symmetric_scale(torch.zeros(4)) == 1.0
+def test_difference_field_is_linear_through_the_preview_factors():
     v = torch.randn(4, 5, 6, generator=torch.Generator().manual_seed(1))
-    assert_close(signed_field(v), v.mean(0))
+    assert_close(Display(SimpleNamespace()).field(v), v.mean(0))  # no preview factors: channel mean
     factors = torch.randn(4, 3, generator=torch.Generator().manual_seed(2))
-    by_hand = (v.permute(1, 2, 0) @ factors).mean(-1)
-    assert_close(signed_field(v, factors), by_hand, rtol=1e-5, atol=1e-6)
-    assert_close(signed_field(-v, factors), -by_hand, rtol=1e-5, atol=1e-6)  # linear: sign kept
+    latent = Display(SimpleNamespace(latent_rgb_factors=factors.tolist(), latent_rgb_factors_bias=[0.1] * 3))
+    by_hand = (v.permute(1, 2, 0) @ factors).mean(-1)  # bias-free: a difference has none
+    assert_close(latent.field(v), by_hand, rtol=1e-5, atol=1e-6)
+    assert_close(latent.field(-v), -by_hand, rtol=1e-5, atol=1e-6)  # linear: the sign is kept
 
 
-def test_tile_places_each_panel():
-    a, b, c = (torch.full((2, 3, 3), k) for k in (0.1, 0.2, 0.3))
-    grid = tile([[a, b], [c]], pad=1, background=1.0)
-    assert grid.shape == (2 * 2 + 1, 2 * 3 + 1, 3)
-    assert_close(grid[0:2, 0:3], a)
-    assert_close(grid[0:2, 4:7], b)
-    assert_close(grid[3:5, 0:3], c)
-    assert (grid[2] == 1).all() and (grid[:, 3] == 1).all() and (grid[3:5, 4:7] == 1).all()
-    with pytest.raises(ValueError, match="no panels"):
-        tile([])
-    with pytest.raises(ValueError, match=r"panel \(0, 1\)"):
-        tile([[a, torch.zeros(3, 3, 3)]])
-
-
-def test_pixels_upscale_sigmas_and_spans():
-    grey = torch.tensor([[[-1.0, 0.0], [1.0, 3.0]]])  # [1, 2, 2]
-    image = pixels_to_image(grey)
-    assert (
-        image.shape == (2, 2, 3) and image[0, 1].tolist() == [0.5] * 3 and image[1, 1].tolist() == [1.0] * 3
-    )
-    assert upscale(image, 3).shape == (6, 6, 3) and upscale(image, 3)[2, 5].tolist() == [0.5] * 3
-    s = log_spaced_sigmas(0.002, 80.0, 5)
-    assert s[0] == pytest.approx(80.0) and s[-1] == pytest.approx(0.002)
-    assert all(a > b for a, b in zip(s, s[1:], strict=False))
-    assert math.log(s[0] / s[1]) == pytest.approx(math.log(s[1] / s[2]))
-    with pytest.raises(ValueError, match="sigma_min < sigma_max"):
-        log_spaced_sigmas(1.0, 0.5, 3)
-    grid = torch.logspace(-3, 2, 501, dtype=torch.float64)
-    spans = guided_spans(grid, Interval(Constant(2.0), 0.28, 5.42).weight(grid))
-    assert len(spans) == 1
-    lo, hi = spans[0]
-    assert 0.28 < lo < 0.29 and 5.3 < hi <= 5.42
-    assert guided_spans(grid, Constant(1.0).weight(grid)) == []
-    assert guided_spans(grid, Constant(2.0).weight(grid)) == [(0.001, 100.0)]
+def test_pixel_space_samples_show_as_they_are():
+    grey = torch.tensor([[[[-1.0, 0.0], [1.0, 3.0]]]])  # [1, 1, 2, 2] in [−1, 1], one value over
+    image = Display(SimpleNamespace()).images(grey)
+    assert image.shape == (1, 2, 2, 3) and image[0, 0, 1].tolist() == [0.5] * 3
+    assert image[0, 1, 1].tolist() == [1.0] * 3  # clamped

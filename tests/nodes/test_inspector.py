@@ -3,6 +3,7 @@ called directly, its cost in model passes, its tooltips and its refusals of bad 
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
@@ -21,9 +22,9 @@ def comfy():
 
 @pytest.fixture
 def captured(monkeypatch):
-    """Run the node for real, keeping what it computed: the inspection, the grid and the plot's inputs."""
-    from comfyui_autoguidance.nodes.inspector import display as inspector_display
+    """Run the node for real, keeping what it computed: the inspection, the grid and the plot."""
     from comfyui_autoguidance.nodes.inspector import node as inspector
+    from comfyui_autoguidance.nodes.inspector import pictures
 
     seen: dict = {}
 
@@ -36,8 +37,8 @@ def captured(monkeypatch):
         monkeypatch.setattr(module, fn.__name__, spy)
 
     keep("inspection", inspector.inspect_pair, inspector)
-    keep("plot", inspector.ratio_plot, inspector)
-    keep("grid", inspector_display.build_grid, inspector)
+    keep("plot", pictures.ratio_plot, pictures)
+    keep("grid", pictures.grid, pictures)
     return seen
 
 
@@ -95,8 +96,8 @@ def test_sd15_pair_difference_and_ratios_equal_direct_models(captured):
         assert_close(ins.difference[i : i + 1], d1 - d0, rtol=0, atol=1e-5)
         assert_close(ins.guided[i : i + 1], 2 * d1 - d0, rtol=0, atol=1e-5)
         direct_ratios.append(rms(d1 - d0) / rms(d1))
-    sigmas, ratios, *_ = captured["plot_args"]
-    assert sigmas == pytest.approx([14.0, 2.0, 0.1]) and ratios == pytest.approx(direct_ratios, rel=1e-5)
+    assert captured["plot_args"][0] is ins and ins.sigmas.tolist() == pytest.approx([14.0, 2.0, 0.1])
+    assert ins.ratios.tolist() == pytest.approx(direct_ratios, rel=1e-5)
     numbers = table(text)
     assert numbers["σ"] == [14.0, 2.0, 0.1] and numbers["ratio"] == pytest.approx(direct_ratios, rel=1e-3)
     assert grid.shape[0] == 1 and grid.shape[-1] == 3 and plot.shape == (1, 440, 720, 3)
@@ -128,7 +129,7 @@ def digit(index: int, unconditional: bool = False):
 
 
 def test_digits_pair_panels_and_plot_equal_direct_networks(captured):
-    from comfyui_autoguidance.guidance.inspect import signed_colormap, upscale
+    from comfyui_autoguidance.nodes.inspector.pictures import signed_colormap
 
     main, guide = digits_pair()
     _, _, text = run(
@@ -154,10 +155,12 @@ def test_digits_pair_panels_and_plot_equal_direct_networks(captured):
         direct_ratios.append(rms(d1 - d0) / rms(d1))
         # The grid's D1 − D0 panel is that difference (1 channel: the field itself), colour-mapped.
         panel = grid.panels[i][3]
-        expected = upscale(signed_colormap((d1 - d0)[0, 0], grid.scales[i]), panel.shape[0] // 16)
+        factor = panel.shape[0] // 16  # enlarged by a whole factor, each pixel a square
+        expected = signed_colormap((d1 - d0)[0, 0], grid.scales[i]).repeat_interleave(factor, 0)
+        expected = expected.repeat_interleave(factor, 1)
         assert_close(panel, expected, rtol=0, atol=1e-5)
         assert grid.scales[i] == pytest.approx(float((d1 - d0).abs().max()), rel=1e-5)
-    assert captured["plot_args"][1] == pytest.approx(direct_ratios, rel=1e-5)
+    assert ins.ratios.tolist() == pytest.approx(direct_ratios, rel=1e-5)
     assert table(text)["ratio"] == pytest.approx(direct_ratios, rel=1e-3)
 
 
@@ -208,26 +211,31 @@ def test_auto_sigmas_spread_over_the_models_range(captured):
     run({"model": main, "guide_model": guide, "positive": digit(1), "width": 16, "height": 16})
     sigmas = captured["inspection"].sigmas.tolist()
     assert len(sigmas) == 6 and sigmas[0] == pytest.approx(80.0) and sigmas[-1] == pytest.approx(0.002)
+    steps = [math.log(a / b) for a, b in zip(sigmas, sigmas[1:], strict=False)]
+    assert steps == pytest.approx([math.log(80 / 0.002) / 5] * 5, rel=1e-5)  # even in log σ
 
 
 def test_schedule_sets_w_and_shades_its_interval(captured):
     from comfyui_autoguidance.guidance import Constant, Interval
+    from comfyui_autoguidance.nodes.inspector.pictures import FRAME, SHADE
 
     main, guide = digits_pair()
-    run(
-        {
-            "model": main,
-            "guide_model": guide,
-            "positive": digit(2),
-            "width": 16,
-            "height": 16,
-            "sigmas": "10, 1",
-            "schedule": Interval(Constant(3.0), 0.28, 5.42),
-        }
-    )
+    kwargs = {"model": main, "guide_model": guide, "positive": digit(2), "width": 16, "height": 16}
+    _, plot, _ = run(kwargs | {"sigmas": "10, 1", "schedule": Interval(Constant(3.0), 0.28, 5.42)})
     assert captured["inspection"].w.tolist() == [1.0, 3.0]
-    ((lo, hi),) = captured["plot_args"][3]
-    assert 0.28 < lo < 0.3 and 5.2 < hi <= 5.42
+    left, top, right, _ = FRAME
+    row = (plot[0, top + 2] * 255).round()  # just under the top of the axes: shade or white, no data
+    shaded = [x for x in range(left, right + 1) if row[x].tolist() == list(SHADE)]
+    lo_sigma, hi_sigma = captured["plot_args"][1]  # the plotted σ range, high σ on the left
+
+    def sigma_at(x):
+        t = (x - left) / (right - left)
+        return math.exp(math.log(hi_sigma) - t * (math.log(hi_sigma) - math.log(lo_sigma)))
+
+    assert 5.2 < sigma_at(shaded[0]) <= 5.42 and 0.28 < sigma_at(shaded[-1]) < 0.3
+    assert len(shaded) > 0.9 * (shaded[-1] - shaded[0])  # one span (the σ = 1 grid line aside)
+    _, unshaded, _ = run(kwargs | {"sigmas": "10, 1"})
+    assert not ((unshaded[0, top + 2] * 255).round() == torch.tensor(SHADE)).all(-1).any()
 
 
 # ----------------------------------------------------------------------------
@@ -244,6 +252,8 @@ def test_every_input_has_a_tooltip():
     for inp in schema.inputs:
         assert inp.tooltip and len(inp.tooltip) > 30, f"{inp.id} lacks a tooltip"
     assert [o.display_name for o in schema.outputs] == ["grid", "plot", "numbers"]
+    w_input = next(i for i in schema.inputs if i.id == "w")
+    assert (w_input.min, w_input.max) == (0.0, 30.0)  # the one range of every w widget (sockets.py)
 
 
 BAD_SIGMAS = [

@@ -1,5 +1,5 @@
 """The bundled pair-inspector workflow queued on a live server: both images drawn, the numbers
-in the history. Every run also leaves the README picture at out/pair_inspector.png;
+read by ComfyUI's Preview Any. Every run also leaves the README picture at out/pair_inspector.png;
 tools/readme_pictures.py copies it to docs/."""
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ def test_pair_inspector_workflow_draws_both_images_and_the_numbers(server):
     prompt = to_api_prompt(
         load_workflow("autoguidance-pair-inspector.json"), server.get("/object_info", timeout=120)
     )
+    inspector = next(k for k, v in prompt.items() if v["class_type"] == "AutoguidancePairInspector")
+    prompt["9999"] = {"class_type": "PreviewAny", "inputs": {"source": [inspector, 2]}}  # the numbers
     status, reply = server.post("/prompt", {"prompt": prompt})
     assert status == 200, json.dumps(reply, indent=1)
     entry = wait_for(server, reply["prompt_id"])
@@ -41,8 +43,7 @@ def test_pair_inspector_workflow_draws_both_images_and_the_numbers(server):
     for image in (grid, plot):
         lo, hi = image.convert("L").getextrema()
         assert hi - lo > 150, "blank image"
-    inspector = next(k for k, v in prompt.items() if v["class_type"] == "AutoguidancePairInspector")
-    text = entry["outputs"][inspector]["text"][0]
+    text = entry["outputs"]["9999"]["text"][0]
     rows = [line.split() for line in text.splitlines() if re.match(r"^[0-9]", line)]
     assert (
         len(rows) == 6
