@@ -17,7 +17,7 @@ import torch
 # tools/harness.py is shared with the tests; tools/ holds scripts only, so nothing there can shadow
 # ComfyUI's modules. The repository root itself never goes on sys.path.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-import harness  # noqa: E402
+import harness
 
 
 def import_comfy() -> None:

@@ -7,6 +7,8 @@ Each primitive keeps the expected magnitude of its output equal to that of its i
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -94,7 +96,7 @@ class MPConv(nn.Module):
         self.out_channels = out_channels
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, *kernel))
         self.cache_enabled = True  # set for a whole network by EDM2.cache_normalized_weights
-        self._cache: tuple[tuple, Tensor] | None = None
+        self._cache: tuple[tuple[Any, ...], Tensor] | None = None
 
     def normalized_weight(self, dtype: torch.dtype) -> Tensor:
         """normalize(w)/√fan_in in ``dtype``, cached in eval mode until the weight changes."""
@@ -126,6 +128,8 @@ class MPConv(nn.Module):
     def clear_cache(self) -> None:
         self._cache = None
 
-    def _apply(self, fn, *args, **kwargs):  # .to()/.half() replace the weight: drop the cache
+    def _apply(self, fn: Callable[[Tensor], Tensor], *args: Any, **kwargs: Any) -> MPConv:
+        """.to() and .half() replace the weight: drop the cache first."""
         self.clear_cache()
-        return super()._apply(fn, *args, **kwargs)
+        super()._apply(fn, *args, **kwargs)  # type: ignore[no-untyped-call]  # torch leaves it untyped
+        return self

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 SIZES: dict[str, int] = {"xxs": 64, "xs": 128, "s": 192, "m": 256, "l": 320, "xl": 384, "xxl": 448}
-DATASETS: dict[str, dict] = {
+DATASETS: dict[str, dict[str, int]] = {
     "img512": {"img_resolution": 64, "img_channels": 4, "label_dim": 1000},  # SD-VAE latents of 512×512
     "img64": {"img_resolution": 64, "img_channels": 3, "label_dim": 1000},  # pixels
 }
@@ -24,7 +25,7 @@ CHECKPOINT_RE = re.compile(
 )
 
 
-def config(name: str, unconditional: bool = False) -> dict:
+def config(name: str, unconditional: bool = False) -> dict[str, Any]:
     """Constructor kwargs for a named config such as ``'img512-s'``."""
     dataset, _, size = name.partition("-")
     if dataset not in DATASETS or size not in SIZES:
@@ -35,7 +36,7 @@ def config(name: str, unconditional: bool = False) -> dict:
     return cfg
 
 
-def config_for_checkpoint(filename: str) -> dict | None:
+def config_for_checkpoint(filename: str) -> dict[str, Any] | None:
     """The config an official checkpoint file name implies (None when the name is not official)."""
     m = CHECKPOINT_RE.match(filename)
     return None if m is None else config(f"{m[1]}-{m[2]}", unconditional=bool(m[3]))

@@ -27,10 +27,10 @@ class PersistentRecord:
     """What ``_reconstruct_persistent_obj`` would rebuild, kept as data: class name and ``__dict__``."""
 
     class_name: str
-    state: dict
+    state: dict[str, Any]
 
 
-class AttrDict(dict):
+class AttrDict(dict[str, Any]):
     """Stand-in for ``dnnlib.util.EasyDict`` (a dict with attribute access)."""
 
     def __getattr__(self, name: str) -> Any:
@@ -45,9 +45,9 @@ class ModuleRecord:
     """Stand-in for a plain torch module class (e.g. ``ModuleDict``) rebuilt by NEWOBJ + BUILD."""
 
     class_name: str
-    state: dict = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict)
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.state = state
 
 
@@ -55,24 +55,24 @@ class ModuleRecord:
 class ArrayRecord:
     """Stand-in for a numpy array (small metadata such as encoder scales); no numpy needed."""
 
-    shape: tuple = ()
+    shape: tuple[int, ...] = ()
     dtype: Any = None
     data: bytes = b""
 
-    def __setstate__(self, state: tuple) -> None:
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
         _, self.shape, self.dtype, _, self.data = state
 
 
 @dataclass
 class DtypeRecord:
     name: str
-    state: tuple = ()
+    state: tuple[Any, ...] = ()
 
-    def __setstate__(self, state: tuple) -> None:
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
         self.state = state
 
 
-def _reconstruct_persistent_obj(meta: dict) -> PersistentRecord:
+def _reconstruct_persistent_obj(meta: Any) -> PersistentRecord:
     if not isinstance(meta, dict) or meta.get("type") != "class" or not isinstance(meta.get("state"), dict):
         raise UnsafePickleError("persistent object: expected a dict with type 'class' and a state dict")
     return PersistentRecord(str(meta.get("class_name")), meta["state"])  # module_src is never read
@@ -118,7 +118,7 @@ for _np in ("numpy", "numpy._core.multiarray", "numpy.core.multiarray"):
     ALLOWED[(_np, "dtype")] = _numpy_dtype
 
 
-class RestrictedUnpickler(pickle.Unpickler):  # noqa: S301 - the point of this module: nothing outside ALLOWED
+class RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         try:
             return ALLOWED[(module, name)]

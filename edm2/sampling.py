@@ -8,7 +8,8 @@ interval); wherever w(σ) = 1 the guide is not evaluated.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -19,9 +20,9 @@ from ..guidance import Schedule, guided_denoiser, heun_sample, karras_sigmas
 SIGMA_MIN, SIGMA_MAX, RHO, SIGMA_DATA = 0.002, 80.0, 7.0, 0.5
 
 
-def _bind(net: nn.Module, class_labels: Tensor | None):
+def _bind(net: nn.Module, class_labels: Tensor | None) -> Callable[..., Tensor]:
     def denoise(x: Tensor, sigma: Tensor, labels: Tensor | None = class_labels) -> Tensor:
-        return net(x, sigma, labels if getattr(net, "label_dim", 0) else None)
+        return cast(Tensor, net(x, sigma, labels if getattr(net, "label_dim", 0) else None))
 
     return denoise
 

@@ -86,7 +86,7 @@ class Block(nn.Module):
         q, k, v = normalize(qkv, dim=4).unbind(0)  # each [B, heads, HW, c]
         y = F.scaled_dot_product_attention(q, k, v)  # softmax(q·kᵀ/√c)·v
         y = rearrange(y, "b h (y x) c -> b (h c) y x", y=x.shape[2])
-        return self.attn_proj(y)
+        return cast(Tensor, self.attn_proj(y))
 
 
 def _encoder(
@@ -193,7 +193,7 @@ class UNet(nn.Module):
             if "block" in name:
                 x = mp_cat(x, skips.pop(), t=self.concat_balance)
             x = block(x, emb)
-        return self.out_conv(x, gain=self.out_gain)
+        return cast(Tensor, self.out_conv(x, gain=self.out_gain))
 
 
 class EDM2(nn.Module):
@@ -258,7 +258,7 @@ class EDM2(nn.Module):
         if c_noise.shape[0] == 1 and x.shape[0] > 1:
             c_noise = c_noise.expand(x.shape[0])
         # Only the image path runs in the weights' dtype; noise and label embeddings stay float32.
-        f_x = self.unet((c_in * x).to(self.compute_dtype), c_noise, labels)
+        f_x: Tensor = self.unet((c_in * x).to(self.compute_dtype), c_noise, labels)
         denoised = c_skip * x + c_out * f_x.to(torch.float32)
         if return_logvar:
             logvar = self.logvar_linear(self.logvar_fourier(c_noise)).reshape(-1, 1, 1, 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from itertools import pairwise
 
 import torch
 from torch import Tensor
@@ -66,7 +67,7 @@ def heun_sample(
         return denoiser(x, sigma.expand(x.shape[0])).to(dtype)
 
     x_next = noise.to(dtype) * sigmas[0]
-    for i, (t_cur, t_next) in enumerate(zip(sigmas[:-1], sigmas[1:], strict=True)):
+    for i, (t_cur, t_next) in enumerate(pairwise(sigmas)):
         x_cur = x_next
         gamma = gamma_max if S_churn > 0 and S_min <= float(t_cur) <= S_max else 0.0
         t_hat = t_cur + gamma * t_cur

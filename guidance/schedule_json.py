@@ -12,7 +12,9 @@ from typing import Any
 from .schedules import Constant, Interval, Knots, Ramp, Schedule
 
 
-def _fields(d: Mapping[str, Any], kind: str, required: Sequence[str], optional: Sequence[str] = ()) -> dict:
+def _fields(
+    d: Mapping[str, Any], kind: str, required: Sequence[str], optional: Sequence[str] = ()
+) -> dict[str, Any]:
     missing = [k for k in required if k not in d]
     if missing:
         raise ValueError(f"{kind} schedule: missing field(s) {missing} (got {dict(d)!r})")

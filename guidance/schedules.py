@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, ClassVar, Protocol
 
 import torch
@@ -222,7 +223,7 @@ class Knots:
                 f"{where}: sigmas and weights must have the same length (got {len(sig)} sigmas, "
                 f"{len(wts)} weights); give one weight per knot"
             )
-        if len(sig) > 1 and all(a > b for a, b in zip(sig, sig[1:], strict=False)):  # written high σ first
+        if len(sig) > 1 and all(a > b for a, b in pairwise(sig)):  # written high σ first
             sig, wts = sig[::-1], wts[::-1]
         for i in range(1, len(sig)):
             if sig[i] <= sig[i - 1]:

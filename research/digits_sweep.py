@@ -137,12 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     classifier = load_classifier()
     real = real_digit_features(classifier)
     results = sweep(tuple(args.weights), args.per_class, classifier, real, num_steps=args.steps)
-    print(markdown(results))  # noqa: T201
+    print(markdown(results))
     n = NUM_CLASSES * args.per_class
-    print(f"\nnoise floor: FD of {n} real digits to all 1,797 = {noise_floor(real, n):.2f}")  # noqa: T201
+    print(f"\nnoise floor: FD of {n} real digits to all 1,797 = {noise_floor(real, n):.2f}")
     plot(results, args.plot)
     print(
-        f"wrote {args.plot} in {time.monotonic() - start:.0f} s "  # noqa: T201
+        f"wrote {args.plot} in {time.monotonic() - start:.0f} s "
         f"({args.per_class} per class, {args.steps} Heun steps)"
     )
     return 0

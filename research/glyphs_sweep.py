@@ -280,15 +280,15 @@ def main(argv: list[str] | None = None) -> int:
     start = time.monotonic()
     if args.quick:
         run = Runner(args.out, 40, 4, assets=args.assets)
-        print(quick(run))  # noqa: T201
+        print(quick(run))
     else:
         i, n = (int(v) for v in args.shard.split("/"))
         run = Runner(args.out, args.n, args.steps, shard=i, assets=args.assets)
         winners = run_stages(run, args.stage, (i, n))
         if args.stage == "report":
-            print(markdown(run, winners))  # noqa: T201
+            print(markdown(run, winners))
             figure(run, winners, args.figure)
-    print(f"done in {time.monotonic() - start:.0f} s")  # noqa: T201
+    print(f"done in {time.monotonic() - start:.0f} s")
     return 0
 
 

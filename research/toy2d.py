@@ -179,10 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a few seconds, for tests")
     args = parser.parse_args(argv)
     table = run(args.out, quick=args.quick)
-    print(f"{'':14} {'outside support':>16} {'tip mass (1 = data)':>20}")  # noqa: T201
+    print(f"{'':14} {'outside support':>16} {'tip mass (1 = data)':>20}")
     for name, m in table.items():
-        print(f"{name:14} {m['outside']:>16.2%} {m['tips']:>20.2f}")  # noqa: T201
-    print(f"wrote {args.out}")  # noqa: T201
+        print(f"{name:14} {m['outside']:>16.2%} {m['tips']:>20.2f}")
+    print(f"wrote {args.out}")
     return 0
 
 

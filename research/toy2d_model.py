@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable
+from itertools import pairwise
 
 import torch
 from torch import Tensor, nn
@@ -24,7 +25,7 @@ class ToyDenoiser(nn.Module):
         self.register_buffer("freqs", torch.arange(1, fourier + 1, dtype=torch.float32) * math.pi / 2)
         dims = [2 + 2 * fourier + num_classes] + [hidden] * layers
         blocks: list[nn.Module] = []
-        for a, b in zip(dims[:-1], dims[1:], strict=True):
+        for a, b in pairwise(dims):
             blocks += [nn.Linear(a, b), nn.SiLU()]
         self.net = nn.Sequential(*blocks, nn.Linear(hidden, 2))
 

@@ -98,7 +98,7 @@ def train_trio(
             continue
         torch.manual_seed(seed + i)
         net = network(channels, blocks, NUM_CLASSES if conditional else 0)
-        steps = max(int(round(main_steps * share)), 1)
+        steps = max(round(main_steps * share), 1)
         cfg = TrainConfig(
             steps=steps,
             batch=64,
@@ -142,8 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         save_real_digit_features(classifier, features)  # so the demo's FD needs no scikit-learn
         paths["classifier"], paths["real features"] = args.classifier_out, features
     for name, path in paths.items():
-        print(f"{name:13} {path} ({path.stat().st_size / 1e6:.2f} MB)")  # noqa: T201
-    print(f"trained in {time.monotonic() - start:.0f} s")  # noqa: T201
+        print(f"{name:13} {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    print(f"trained in {time.monotonic() - start:.0f} s")
     return 0
 
 

@@ -77,7 +77,7 @@ def glyph_pool(n: int, seed: int, chunk: int = 8192) -> tuple[torch.Tensor, torc
 def train_run(name: str, main_steps: int, seed: int, out: Path) -> Path:
     channels, conditional, share = RUNS[name]
     k = list(RUNS).index(name)
-    steps = max(int(round(main_steps * share)), 1)
+    steps = max(round(main_steps * share), 1)
     images, labels = glyph_pool(steps * BATCH, seed + 17 * k)
     torch.manual_seed(seed + k)
     net = network(channels, conditional)
@@ -165,8 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(CLASSIFIER_FILE))
     if "export" in args.only:
         for path in export(args.work, args.steps, args.assets):
-            print(f"{path} ({path.stat().st_size / 1e6:.2f} MB)")  # noqa: T201
-    print(f"done in {time.monotonic() - start:.0f} s")  # noqa: T201
+            print(f"{path} ({path.stat().st_size / 1e6:.2f} MB)")
+    print(f"done in {time.monotonic() - start:.0f} s")
     return 0
 
 

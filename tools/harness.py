@@ -76,7 +76,7 @@ def import_comfy(cpu: bool = True) -> None:
     import comfy.cli_args
 
     comfy.cli_args.args.cpu = cpu
-    import comfy.model_management  # noqa: F401
+    import comfy.model_management
 
 
 TINY_EDM2: dict[str, Any] = {

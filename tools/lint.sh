@@ -15,7 +15,7 @@ ruff format --check --output-format concise . || status=1
 # mypy must see the package under its import name, comfyui_autoguidance, whatever this folder is
 # called: a temporary folder holds a link of that name to the checkout. mypy runs from there so
 # that the checkout's own __main__.py is never taken for the interpreter's __main__.
-echo "lint: mypy guidance/ edm2/ nodes/"
+echo "lint: mypy guidance/ edm2/ (strict) nodes/"
 link_dir=$(mktemp -d)
 trap 'rm -rf "$link_dir"' EXIT
 ln -s "$repo" "$link_dir/comfyui_autoguidance"

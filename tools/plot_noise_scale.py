@@ -110,4 +110,4 @@ def draw(out: Path) -> None:
 if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "noise_scale.png"
     draw(target)
-    print(f"wrote {target}")  # noqa: T201
+    print(f"wrote {target}")

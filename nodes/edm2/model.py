@@ -11,7 +11,7 @@ as the ``y`` extra cond.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -66,12 +66,12 @@ class EDM2Pixels(latent_formats.LatentFormat):
 class EDM2Config(supported_models_base.BASE):
     """A ComfyUI model config for one EDM2 network (the UNet is built by our own code)."""
 
-    unet_config = {"disable_unet_model_creation": True}
-    unet_extra_config: dict[str, Any] = {}
+    unet_config: ClassVar[dict[str, Any]] = {"disable_unet_model_creation": True}
+    unet_extra_config: ClassVar[dict[str, Any]] = {}
     sampling_settings = SAMPLING
     latent_format = EDM2Latent
     memory_usage_factor = 1.0
-    supported_inference_dtypes = [torch.float16, torch.bfloat16, torch.float32]
+    supported_inference_dtypes: ClassVar[list[torch.dtype]] = [torch.float16, torch.bfloat16, torch.float32]
 
     def __init__(self, pixel_space: bool, channels: int = 4):
         super().__init__(dict(self.unet_config))

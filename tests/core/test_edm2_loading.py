@@ -17,7 +17,7 @@ from comfyui_autoguidance.edm2 import EDM2, load, presets
 from comfyui_autoguidance.edm2.loading import read_safetensors
 from comfyui_autoguidance.edm2.safe_pickle import UnsafePickleError, safe_load
 
-from ..conftest import harness  # noqa: TID252
+from ..conftest import harness
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "edm2"
 SNAPSHOT = FIXTURES / "latent16_c10.snapshot.pkl"
@@ -52,7 +52,7 @@ def test_conversion_round_trip_cli(tmp_path):
     assert snapshot_io_error(load(out, dtype=torch.float32)) <= 1.0
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert again.returncode == 1 and "--force" in again.stderr
-    forced = subprocess.run(cmd + ["--force"], capture_output=True, text=True, timeout=120)
+    forced = subprocess.run([*cmd, "--force"], capture_output=True, text=True, timeout=120)
     assert forced.returncode == 0, forced.stderr
 
 
@@ -79,14 +79,14 @@ def test_pickle_that_would_run_code_is_refused_and_nothing_runs(tmp_path):
     with pytest.raises(ValueError, match=r"refusing to load global '(posix|os|nt)\.system'"):
         load(path)
     assert not marker.exists()
-    with pytest.raises(UnsafePickleError, match="builtins.eval"):
-        safe_load(io.BytesIO(pickle.dumps(eval)))  # noqa: S307 - pickling the name only
+    with pytest.raises(UnsafePickleError, match=r"builtins\.eval"):
+        safe_load(io.BytesIO(pickle.dumps(eval)))
 
 
 def test_truncated_snapshot(tmp_path):
     path = tmp_path / "cut.pkl"
     path.write_bytes(SNAPSHOT.read_bytes()[:50_000])
-    with pytest.raises(ValueError, match="truncated or corrupt.*download it again"):
+    with pytest.raises(ValueError, match=r"truncated or corrupt.*download it again"):
         load(path)
 
 
@@ -100,13 +100,13 @@ def test_non_edm2_pickle(tmp_path):
 def test_safetensors_without_metadata(tmp_path):
     path = tmp_path / "plain.safetensors"
     save_file({"w": torch.zeros(2)}, str(path))
-    with pytest.raises(ValueError, match="no 'edm2.config' metadata.*edm2.convert"):
+    with pytest.raises(ValueError, match=r"no 'edm2\.config' metadata.*edm2\.convert"):
         load(path)
 
 
 def test_unsupported_suffix_and_missing_file(tmp_path):
     (tmp_path / "net.ckpt").write_bytes(b"x")
-    with pytest.raises(ValueError, match="unsupported file type '.ckpt'"):
+    with pytest.raises(ValueError, match=r"unsupported file type '\.ckpt'"):
         load(tmp_path / "net.ckpt")
     with pytest.raises(FileNotFoundError):
         load(tmp_path / "none.pkl")

@@ -15,7 +15,7 @@ from safetensors.torch import load_file
 
 from comfyui_autoguidance.edm2 import EDM2, sample
 
-from ..conftest import harness  # noqa: TID252
+from ..conftest import harness
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "edm2"
 

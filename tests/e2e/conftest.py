@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import comfyui_path, comfyui_skip_reason  # noqa: TID252
-from ..server.live_server import seeded_server  # noqa: TID252
+from ..conftest import comfyui_path, comfyui_skip_reason
+from ..server.live_server import seeded_server
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [

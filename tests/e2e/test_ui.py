@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ..server.workflow_api import WORKFLOW_DIR, output_images, wait_for  # noqa: TID252
+from ..server.workflow_api import WORKFLOW_DIR, output_images, wait_for
 from .conftest import close_dialogs
 
 REPO = Path(__file__).resolve().parents[2]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ..conftest import harness  # noqa: TID252
+from ..conftest import harness
 
 import_comfy = harness.import_comfy  # real ComfyUI on sys.path (never our repo root), CPU
 edm2_with_gains = harness.edm2_with_gains

@@ -18,7 +18,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from ..conftest import harness  # noqa: TID252
+from ..conftest import harness
 from .comfy_env import import_comfy
 
 pytestmark = pytest.mark.comfyui

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from ..conftest import harness  # noqa: TID252
+from ..conftest import harness
 from .comfy_env import edm2_class_cond, edm2_with_gains, import_comfy, record_steps, run_guider
 
 pytestmark = pytest.mark.comfyui
@@ -93,7 +93,7 @@ def test_text_conditioning_into_edm2_is_refused():
     main, guide = edm2_patcher(tiny_net(1), False), edm2_patcher(tiny_net(2), False)
     text = [[torch.randn(1, 77, 768), {}]]
     with pytest.raises(
-        ValueError, match="Autoguidance Guider: 'positive' does not fit EDM2Config.*EDM2 Class Conditioning"
+        ValueError, match=r"Autoguidance Guider: 'positive' does not fit EDM2Config.*EDM2 Class Conditioning"
     ):
         AutoguidanceGuider.execute(model=main, guide_model=guide, positive=text, w=2.0, cfg=1.0)
 
@@ -136,7 +136,7 @@ def test_class_conditioning_vectors():
         unconditional=True,
     ).result[0]
     assert unc[0][1]["edm2_labels"].abs().sum().item() == 0
-    with pytest.raises(ValueError, match="class_index must be -1 .* between 0 and 9"):
+    with pytest.raises(ValueError, match=r"class_index must be -1 .* between 0 and 9"):
         class_cond(12)
 
 
@@ -145,7 +145,7 @@ def test_loader_reads_snapshot_and_refuses_non_edm2(tmp_path):
 
     from comfyui_autoguidance.nodes.edm2.loader import AutoguidanceEDM2Loader, register_folders
 
-    from ..conftest import FIXTURES  # noqa: TID252
+    from ..conftest import FIXTURES
 
     register_folders()
     folder = tmp_path / "edm2"
@@ -155,5 +155,7 @@ def test_loader_reads_snapshot_and_refuses_non_edm2(tmp_path):
     folder_paths.add_model_folder_path("edm2", str(folder))
     patcher = AutoguidanceEDM2Loader.execute(checkpoint="tiny.pkl", weight_dtype="float32").result[0]
     assert patcher.model.label_dim == 10 and patcher.model.latent_format.latent_channels == 4
-    with pytest.raises(ValueError, match="EDM2 Loader: 'other.safetensors' is not a usable EDM2 checkpoint"):
+    with pytest.raises(
+        ValueError, match=r"EDM2 Loader: 'other\.safetensors' is not a usable EDM2 checkpoint"
+    ):
         AutoguidanceEDM2Loader.execute(checkpoint="other.safetensors", weight_dtype="default")

@@ -46,7 +46,7 @@ LO, HI = 0.28, 5.42  # the guidance-interval paper's SD-XL interval, in σ_edm
 @pytest.fixture(scope="module")
 def comfy():
     import_comfy()
-    import comfy.model_management  # noqa: F401
+    import comfy.model_management
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny models: a second thread only waits (50x slower on a busy 2-core machine)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from itertools import pairwise
 
 import pytest
 import torch
@@ -211,7 +212,7 @@ def test_auto_sigmas_spread_over_the_models_range(captured):
     run({"model": main, "guide_model": guide, "positive": digit(1), "width": 16, "height": 16})
     sigmas = captured["inspection"].sigmas.tolist()
     assert len(sigmas) == 6 and sigmas[0] == pytest.approx(80.0) and sigmas[-1] == pytest.approx(0.002)
-    steps = [math.log(a / b) for a, b in zip(sigmas, sigmas[1:], strict=False)]
+    steps = [math.log(a / b) for a, b in pairwise(sigmas)]
     assert steps == pytest.approx([math.log(80 / 0.002) / 5] * 5, rel=1e-5)  # even in log σ
 
 

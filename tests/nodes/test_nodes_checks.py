@@ -66,7 +66,9 @@ def test_mismatched_latent_format_same_channels():
 
 def test_schedule_nodes_build_and_validate():
     from comfyui_autoguidance.guidance import Interval, Knots
-    from comfyui_autoguidance.nodes.schedules import SCHEDULE_NODES as n
+    from comfyui_autoguidance.nodes.schedules import SCHEDULE_NODES
+
+    n = SCHEDULE_NODES
 
     interval = n["AutoguidanceScheduleInterval"].execute(w=2.0, sigma_lo=0.28, sigma_hi=5.42).result[0]
     assert isinstance(interval, Interval)

@@ -22,7 +22,7 @@ NODES = ("AutoguidanceGuider", "AutoguidanceModelPatch")
 @pytest.fixture(scope="module", autouse=True)
 def comfy():
     import_comfy()
-    import comfy.model_management  # noqa: F401
+    import comfy.model_management
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

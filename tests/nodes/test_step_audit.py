@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ..dtype_audit import Float64Audit  # noqa: TID252
+from ..dtype_audit import Float64Audit
 from .comfy_env import import_comfy, run_guider, text_cond, tiny_sd15
 
 pytestmark = pytest.mark.comfyui

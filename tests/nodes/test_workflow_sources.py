@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import REPO, comfyui_path  # noqa: TID252
+from ..conftest import REPO, comfyui_path
 
 pytestmark = pytest.mark.comfyui
 BUILDER = REPO / "tools" / "build_workflows.py"

@@ -65,7 +65,7 @@ def test_sparse_snapshots_approximate_an_intermediate_length():
 
 
 def test_earlier_steps_and_saving(tmp_path):
-    direct_16, tracker_16 = run(std=0.05, every=4, steps=16)
+    direct_16, _ = run(std=0.05, every=4, steps=16)
     _, tracker = run(std=0.05, every=4, steps=32)  # same seed: the first 16 steps are identical
     path = tmp_path / "snapshots.safetensors"
     tracker.save(path)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..conftest import comfyui_path  # noqa: TID252
+from ..conftest import comfyui_path
 from .live_server import seeded_server
 
 

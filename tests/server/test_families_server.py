@@ -16,10 +16,10 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from ..conftest import comfyui_path  # noqa: TID252
-from ..nodes import families as fam  # noqa: TID252
-from ..nodes import family_runs as runs  # noqa: TID252
-from ..nodes.comfy_env import import_comfy  # noqa: TID252
+from ..conftest import comfyui_path
+from ..nodes import families as fam
+from ..nodes import family_runs as runs
+from ..nodes.comfy_env import import_comfy
 from .live_server import start_server
 from .workflow_api import wait_for
 

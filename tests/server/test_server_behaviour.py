@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import comfyui_version  # noqa: TID252
+from ..conftest import comfyui_version
 from .live_server import LATENT_EDM2, NOT_EDM2
 from .workflow_api import load_workflow, output_images, to_api_prompt, wait_for
 
