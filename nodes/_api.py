@@ -1,11 +1,16 @@
 """The ComfyUI surface this pack depends on: the one module in ``nodes/`` that imports ComfyUI.
 
-Every ComfyUI function, class and attribute the pack uses is named here, each with the
-ComfyUI versions it was read and tested against (0.3.64, Oct 2025, commit a125cd84; 0.33.0,
-Aug 2026, commit 783545f6). Public, stable APIs (the V3 node API, ``folder_paths``) are
-re-exported; internals (``model_management.current_loaded_models``, ``ModelPatcher.backup``,
-``BaseModel.current_patcher``, the outer-sample wrapper) are wrapped in small functions so
-an upgrade that breaks one is a fix in one place. Other modules import only from here.
+Every ComfyUI name the pack uses is named here, one at a time (never a whole module), and was read
+against ComfyUI 0.3.64 (Oct 2025, commit a125cd84) and 0.33.0 (Aug 2026, commit 783545f6); where
+the two differ, the name's comment or docstring says how. Three kinds:
+
+- classes the pack subclasses or builds, the V3 node API, and stable functions: re-exported as
+  they are (same signature in both versions);
+- internals an upgrade can break (private attributes, data layouts, call sequences): each behind
+  a small function of ours that says what it relies on, so such a break is a fix in one place;
+- attributes and methods of ComfyUI objects that other modules read directly: listed in
+  :data:`HOST_ATTRIBUTES`. ``tests/nodes/test_gate.py`` fails on a read that is not listed, on a
+  listed name this ComfyUI lacks, and on a ComfyUI module reachable through this one.
 """
 
 from __future__ import annotations
@@ -13,113 +18,90 @@ from __future__ import annotations
 import contextlib
 import copy
 import inspect
+import os
 from collections.abc import Iterator
 from typing import Any
 
-import comfy.conds as conds
-import comfy.latent_formats as latent_formats
-import comfy.model_base as model_base
-import comfy.model_management as model_management
-import comfy.model_patcher as model_patcher
-import comfy.model_sampling as model_sampling
-import comfy.patcher_extension as patcher_extension
-import comfy.sampler_helpers as sampler_helpers
-import comfy.samplers as samplers
-import comfy.supported_models_base as supported_models_base
-import comfy.utils as comfy_utils  # pair inspector: ProgressBar
-import folder_paths
+import comfy.model_management as _mm
+import comfy.patcher_extension as _patcher_extension
+import comfy.sampler_helpers as _sampler_helpers
+import comfy.samplers as _samplers
+import folder_paths as _folder_paths
 import torch
-from comfy_api.latest import ComfyExtension, io
 
-__all__ = [
-    "CFGGuider",
-    "ComfyExtension",
-    "conds",
-    "folder_paths",
-    "io",
-    "latent_formats",
-    "model_base",
-    "model_management",
-    "model_patcher",
-    "model_sampling",
-    "supported_models_base",
-]
+# Classes subclassed or built, and stable functions. ``CFGGuider``: our guider overrides ``predict_noise``.
+# ``LatentFormat``: 0.33.0 adds ``spacial_downscale_ratio`` (default 8). ``BASE``, a family's config:
+# 0.4.0+ answers unknown names with None. ``EDM``: EDM's c_skip, c_out, c_in.
+from comfy.conds import CONDRegular as CONDRegular
+from comfy.latent_formats import LatentFormat as LatentFormat
+from comfy.model_base import BaseModel as BaseModel
+from comfy.model_base import ModelType as ModelType
+from comfy.model_patcher import ModelPatcher as ModelPatcher
+from comfy.model_patcher import create_model_options_clone
+from comfy.model_sampling import EDM as EDM
+from comfy.model_sampling import ModelSamplingContinuousEDM as ModelSamplingContinuousEDM
+from comfy.samplers import CFGGuider as CFGGuider
+from comfy.supported_models_base import BASE as BASE
+from comfy.utils import ProgressBar as ProgressBar  # a node's progress bar in the front end
+from comfy_api.latest import ComfyExtension as ComfyExtension
+from comfy_api.latest import io as io
+
+sampling_function = _samplers.sampling_function  # the stock CFG step: batch, pre-CFG hooks, cfg_function
+calc_cond_batch = _samplers.calc_cond_batch  # (model, [cond list, …], x, σ, options) → one D per list
+process_conds = _samplers.process_conds  # conds made model-ready; 0.33.0 adds latent_shapes= (forwarded)
+convert_cond = _sampler_helpers.convert_cond  # CONDITIONING → cond dicts
+get_free_memory = _mm.get_free_memory  # bytes free on a device
+intermediate_device = _mm.intermediate_device  # where nodes hand tensors to each other
+get_torch_device = _mm.get_torch_device  # a diffusion model's load device
+unet_offload_device = _mm.unet_offload_device  # … and its offload device
+check_interrupted = _mm.throw_exception_if_processing_interrupted  # raise when the user pressed Cancel
+get_filename_list = _folder_paths.get_filename_list  # file names under a model folder
+get_full_path = _folder_paths.get_full_path  # (folder, name) → path or None
+
+HOST_ATTRIBUTES: dict[str, str] = {
+    "model": "ModelPatcher.model: its BaseModel (a torch module)",
+    "load_device": "ModelPatcher.load_device",
+    "offload_device": "ModelPatcher.offload_device",
+    "model_options": "ModelPatcher.model_options: the options a sampler is given",
+    "model_size": "ModelPatcher.model_size(): bytes of its weights",
+    "get_model_object": "ModelPatcher.get_model_object(name): e.g. model_sampling, object patches applied",
+    "set_model_sampler_pre_cfg_function": "ModelPatcher: appends a pre-CFG hook",
+    "model_sampling": "BaseModel.model_sampling: the running model's σ parameterisation",
+    "latent_format": "BaseModel.latent_format",
+    "model_config": "BaseModel.model_config: the family's config (a BASE)",
+    "diffusion_model": "BaseModel.diffusion_model: the network it wraps",
+    "process_latent_in": "BaseModel.process_latent_in: a LATENT's samples → the model's space",
+    "process_latent_out": "BaseModel.process_latent_out: the model's space → a LATENT's samples",
+    "unet_config": "BASE.unet_config",
+    "set_inference_dtype": "BASE.set_inference_dtype(dtype, manual_cast)",
+    "latent_channels": "LatentFormat.latent_channels",
+    "sigma_min": "ModelSampling*.sigma_min",
+    "sigma_max": "ModelSampling*.sigma_max",
+    "calculate_input": "ModelSampling*.calculate_input(σ, x): the network's input scaling",
+    "noise_scaling": "ModelSampling*.noise_scaling(σ, noise, latent[, max_denoise]): x_σ",
+    "conds": "CFGGuider.conds: the run's conds by name, set in sample()",
+    "model_patcher": "CFGGuider.model_patcher",
+    "inner_model": "CFGGuider.inner_model: the loaded BaseModel during a run",
+    "inner_set_conds": "CFGGuider.inner_set_conds(dict): conds by name (set_conds takes two)",
+    "set_conds": "CFGGuider.set_conds(positive, negative): our guider's takes negative=None",
+    "decode": "VAE.decode(latent) → pixels",
+}
+"""Attributes and methods of ComfyUI objects that other modules read directly: what each is."""
 
 # ----------------------------------------------------------------------------
-# Classes we subclass or build (0.3.64, 0.33.0: same constructors and hooks).
-
-# ``CFGGuider``: we override ``predict_noise`` (which calls :func:`sampling_function`); the guide's
-# conds are made in the outer-sample wrapper (:func:`add_run_wrapper`), forwarding every keyword
-# (0.3.67+ adds ``latent_shapes``).
-CFGGuider = samplers.CFGGuider
-
-# ----------------------------------------------------------------------------
-# Sampling internals.
-
-
-def sampling_function(
-    model: Any,
-    x: torch.Tensor,
-    sigma: torch.Tensor,
-    uncond: Any,
-    cond: Any,
-    cond_scale: float,
-    model_options: dict,
-    seed: Any,
-) -> torch.Tensor:
-    """ComfyUI's CFG step: cond/uncond batch, pre-CFG hooks, ``cfg_function``, post-CFG hooks.
-
-    ``comfy.samplers.sampling_function`` (0.3.64, 0.33.0: same signature and order of hooks).
-    """
-    return samplers.sampling_function(
-        model, x, sigma, uncond, cond, cond_scale, model_options=model_options, seed=seed
-    )
-
-
-def calc_cond_batch(
-    model: Any, cond_lists: list, x: torch.Tensor, sigma: torch.Tensor, options: dict
-) -> list:
-    """One denoised prediction per cond list (``None`` list → zeros), batched.
-
-    ``comfy.samplers.calc_cond_batch`` (0.3.64, 0.33.0).
-    """
-    return samplers.calc_cond_batch(model, cond_lists, x, sigma, options)
-
-
-def process_conds(
-    model: Any,
-    noise: torch.Tensor,
-    cond_dict: dict,
-    device: Any,
-    latent_image: Any,
-    denoise_mask: Any,
-    seed: Any,
-    **kwargs: Any,
-) -> dict:
-    """Conds made model-ready (areas, ``extra_conds``) for one model; ``kwargs`` as the guider got them.
-
-    ``comfy.samplers.process_conds`` (0.3.64; 0.33.0 adds ``latent_shapes``, forwarded when given).
-    """
-    return samplers.process_conds(model, noise, cond_dict, device, latent_image, denoise_mask, seed, **kwargs)
-
-
-def convert_cond(cond: list) -> list:
-    """CONDITIONING → ComfyUI's cond dicts: ``comfy.sampler_helpers.convert_cond`` (0.3.64, 0.33.0)."""
-    return sampler_helpers.convert_cond(cond)
+# Internals: sampling, model patchers, memory, the server, model folders.
 
 
 def guide_model_options(guide: Any, sigmas: torch.Tensor | None) -> dict:
-    """A guide patcher's own model_options for one run, its wrappers and callbacks merged in.
-
-    ``model_patcher.create_model_options_clone``, ``patcher_extension.merge_nested_dicts``,
-    ``ModelPatcher.wrappers`` / ``.callbacks`` (0.3.64, 0.33.0).
-    """
-    options = model_patcher.create_model_options_clone(guide.model_options)
+    """A guide patcher's own model_options for one run, its wrappers and callbacks merged in, as
+    ``CFGGuider.sample`` builds the main's (``create_model_options_clone``, ``merge_nested_dicts``,
+    ``ModelPatcher.wrappers`` / ``.callbacks``, ``transformer_options['sample_sigmas']``)."""
+    options = create_model_options_clone(guide.model_options)
     transformer = options.setdefault("transformer_options", {})
     if sigmas is not None:
         transformer["sample_sigmas"] = sigmas
     for name in ("wrappers", "callbacks"):
-        patcher_extension.merge_nested_dicts(
+        _patcher_extension.merge_nested_dicts(
             transformer.setdefault(name, {}), getattr(guide, name), copy_dict1=False
         )
     return options
@@ -132,11 +114,8 @@ def sample_sigmas(model_options: dict) -> torch.Tensor | None:
 
 @contextlib.contextmanager
 def current_patcher(patcher: Any) -> Iterator[None]:
-    """Make ``patcher`` its ``BaseModel``'s ``current_patcher`` for one evaluation (hooks read it).
-
-    ``BaseModel.current_patcher`` (0.3.64, 0.33.0): set by ComfyUI when a patcher is loaded; two
-    patchers over one model (a guide sharing the main's weights) must swap it.
-    """
+    """Make ``patcher`` its ``BaseModel``'s ``current_patcher`` for one evaluation (hooks read it):
+    ComfyUI sets it when a patcher is loaded; two patchers over one model must swap it."""
     previous = getattr(patcher.model, "current_patcher", None)
     patcher.model.current_patcher = patcher
     try:
@@ -145,88 +124,32 @@ def current_patcher(patcher: Any) -> Iterator[None]:
         patcher.model.current_patcher = previous
 
 
-# ----------------------------------------------------------------------------
-# Model attributes read (0.3.64, 0.33.0); ``ModelPatcher.model`` (its BaseModel) is read directly.
-
-
-def sampling_of(patcher: Any) -> Any:
-    """``patcher``'s model sampling, object patches applied: ``get_model_object("model_sampling")``."""
-    return patcher.get_model_object("model_sampling")
-
-
-def step_sampling(model: Any) -> Any:
-    """Inside a sampling step, the running ``BaseModel``'s ``model_sampling`` (object patches are
-    applied to it while it is loaded); a pre-CFG hook receives the model as ``args["model"]``."""
-    return model.model_sampling
-
-
-def latent_format_of(model: Any) -> Any:
-    """A ``BaseModel``'s ``latent_format`` (``latent_channels``, ``latent_rgb_factors``[``_bias``],
-    ``scale_factor``; ``spacial_downscale_ratio`` on 0.33.0)."""
-    return model.latent_format
-
-
-def family_name(model: Any) -> str:
-    """The model's family, from its ``BaseModel.model_config`` class ('SDXL', 'Flux', …)."""
-    return type(getattr(model, "model_config", model)).__name__
-
-
-def latent_in(model: Any, x: torch.Tensor) -> torch.Tensor:
-    """A LATENT's samples → the model's own space: ``BaseModel.process_latent_in``."""
-    return model.process_latent_in(x)
-
-
-def latent_out(model: Any, x: torch.Tensor) -> torch.Tensor:
-    """The model's own space → a LATENT's samples (what a VAE decodes): ``BaseModel.process_latent_out``."""
-    return model.process_latent_out(x)
-
-
-# ----------------------------------------------------------------------------
-# Model patchers and memory.
-
 ADDITIONAL_MODELS_KEY = "autoguidance_guide"
 
 
 def with_additional_model(main: Any, guide: Any) -> Any:
-    """A clone of ``main`` that makes ComfyUI load, partially load and offload ``guide`` with it.
-
-    ``ModelPatcher.clone``, ``ModelPatcher.set_additional_models`` (0.3.64, 0.33.0); read back by
-    ``sampler_helpers.prepare_sampling`` through ``get_nested_additional_models``.
-    """
+    """A clone of ``main`` that makes ComfyUI load, partially load and offload ``guide`` with it
+    (``set_additional_models``, read back by ``prepare_sampling``)."""
     patched = main.clone()
     patched.set_additional_models(ADDITIONAL_MODELS_KEY, [guide])
     return patched
 
 
-def add_pre_cfg_hook(patcher: Any, hook: Any) -> None:
-    """Append ``hook`` to the patcher's ``sampler_pre_cfg_function`` list (0.3.64, 0.33.0)."""
-    patcher.set_model_sampler_pre_cfg_function(hook)
-
-
 def add_run_wrapper(patcher: Any, key: str, wrapper: Any) -> None:
     """Wrap every sampling run of ``patcher``: ``wrapper(executor, *args, **kwargs)`` around
-    ``CFGGuider.outer_sample`` (``ModelPatcher.add_wrapper_with_key``, ``WrappersMP.OUTER_SAMPLE``;
-    0.3.64, 0.33.0). Both the guider and the plain KSampler run through it."""
-    patcher.add_wrapper_with_key(patcher_extension.WrappersMP.OUTER_SAMPLE, key, wrapper)
+    ``CFGGuider.outer_sample`` (``WrappersMP.OUTER_SAMPLE``); the guider and the KSampler both run it."""
+    patcher.add_wrapper_with_key(_patcher_extension.WrappersMP.OUTER_SAMPLE, key, wrapper)
 
 
 def unload(model: Any) -> None:
-    """Unload every loaded patcher of the ``BaseModel`` ``model`` (weights back clean and offloaded).
-
-    Edits ``model_management.current_loaded_models`` and calls ``LoadedModel.model_unload``
-    (0.3.64, 0.33.0); 0.33's ``unload_model_and_clones`` matches clones by uuid, not by model.
-    """
-    loaded = model_management.current_loaded_models
+    """Unload every loaded patcher of the ``BaseModel`` ``model`` (weights back clean, offloaded):
+    edits ``current_loaded_models`` (0.33's ``unload_model_and_clones`` matches by uuid, not model)."""
+    loaded = _mm.current_loaded_models
     for i in reversed(range(len(loaded))):
         patcher = loaded[i].model
         if patcher is not None and patcher.model is model:
             loaded[i].model_unload()
             loaded.pop(i)
-
-
-def free_memory_bytes(device: Any) -> int:
-    """Free memory on ``device``: ``model_management.get_free_memory`` (0.3.64, 0.33.0)."""
-    return int(model_management.get_free_memory(device))
 
 
 def patcher_over_own_copy(patcher: Any) -> Any:
@@ -250,12 +173,30 @@ def patcher_over_own_copy(patcher: Any) -> Any:
     return own
 
 
-# ----------------------------------------------------------------------------
-# Server messages to the front end.
+@contextlib.contextmanager
+def loaded_for_sampling(
+    patcher: Any, noise_shape: Any, cond_dict: dict, options: dict
+) -> Iterator[tuple[Any, dict]]:
+    """Load ``patcher`` and its additional models as a sampler would; yield (``BaseModel``, conds).
+
+    The steps of ``CFGGuider.outer_sample`` around ``inner_sample``: ``prepare_sampling`` (one
+    ``load_models_gpu`` call; 0.33.0 adds keywords with defaults), ``cast_to_load_options``,
+    ``pre_run`` / ``cleanup``, ``cleanup_models``. The Pair Inspector evaluates both models in it.
+    """
+    real_model, cond_dict, models = _sampler_helpers.prepare_sampling(
+        patcher, noise_shape, cond_dict, options
+    )
+    _samplers.cast_to_load_options(options, device=patcher.load_device, dtype=patcher.model_dtype())
+    patcher.pre_run()
+    try:
+        yield real_model, cond_dict
+    finally:
+        patcher.cleanup()
+        _sampler_helpers.cleanup_models(cond_dict, models)
 
 
 def send_to_front_end(event: str, data: dict) -> None:
-    """``PromptServer.instance.send_sync`` (0.3.64, 0.33.0); a no-op where no server runs (tests)."""
+    """``PromptServer.instance.send_sync``; a no-op where no server runs (tests)."""
     try:
         from server import PromptServer
     except ImportError:
@@ -265,36 +206,12 @@ def send_to_front_end(event: str, data: dict) -> None:
         instance.send_sync(event, data)
 
 
-# ----------------------------------------------------------------------------
-# Pair inspector (nodes/inspector/evaluate.py): both models evaluated outside a sampler.
-
-
-@contextlib.contextmanager
-def loaded_for_sampling(
-    patcher: Any, noise_shape: Any, cond_dict: dict, options: dict
-) -> Iterator[tuple[Any, dict]]:
-    """Load ``patcher`` and its additional models as a sampler would, yield (``BaseModel``, conds), clean up.
-
-    ``sampler_helpers.prepare_sampling`` (one ``load_models_gpu`` call with the memory estimate;
-    0.33.0 adds keywords with defaults), ``samplers.cast_to_load_options``,
-    ``ModelPatcher.pre_run`` / ``.cleanup``, ``sampler_helpers.cleanup_models`` (0.3.64, 0.33.0):
-    the steps of ``CFGGuider.outer_sample`` around its ``inner_sample``.
-    """
-    real_model, cond_dict, models = sampler_helpers.prepare_sampling(patcher, noise_shape, cond_dict, options)
-    samplers.cast_to_load_options(options, device=patcher.load_device, dtype=patcher.model_dtype())
-    patcher.pre_run()
-    try:
-        yield real_model, cond_dict
-    finally:
-        patcher.cleanup()
-        sampler_helpers.cleanup_models(cond_dict, models)
-
-
-def progress_bar(total: int) -> Any:
-    """The node's progress bar in the front end: ``comfy.utils.ProgressBar`` (0.3.64, 0.33.0)."""
-    return comfy_utils.ProgressBar(total)
-
-
-def check_interrupted() -> None:
-    """Raise ComfyUI's interrupt when the user pressed Cancel (0.3.64, 0.33.0)."""
-    model_management.throw_exception_if_processing_interrupted()
+def register_model_folder(name: str, extra_path: str, extensions: set[str]) -> None:
+    """Make ``models/<name>`` and ``extra_path`` a model folder with these file extensions: a new entry
+    in ``folder_names_and_paths`` (``add_model_folder_path`` alone keeps the default extensions)."""
+    paths = [os.path.join(_folder_paths.models_dir, name), extra_path]  # models_dir: set at start-up
+    if name not in _folder_paths.folder_names_and_paths:
+        _folder_paths.folder_names_and_paths[name] = (list(paths), set(extensions))
+        return
+    for path in paths:
+        _folder_paths.add_model_folder_path(name, path)

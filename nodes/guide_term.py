@@ -52,7 +52,7 @@ def evaluate_guide(
 
 def step_weight(schedule: Schedule, model: Any, sigma: torch.Tensor) -> torch.Tensor:
     """w(σ) [B] for ComfyUI's σ of ``model`` (a ``BaseModel``), read on the schedules' σ_edm scale."""
-    return schedule.weight(schedule_sigma(_api.step_sampling(model), sigma))
+    return schedule.weight(schedule_sigma(model.model_sampling, sigma))
 
 
 RUN_EVENT = "autoguidance.run"  # the message the schedule widget listens for (web/schedule_widget.js)
@@ -89,7 +89,7 @@ class GuideTerm:
 
     def __call__(self, args: dict) -> list:
         out, sigma, x = args["conds_out"], args["sigma"], args["input"]
-        sigma_edm = schedule_sigma(_api.step_sampling(args["model"]), sigma)
+        sigma_edm = schedule_sigma(args["model"].model_sampling, sigma)
         w = self.schedule.weight(sigma_edm).to(x.device)  # [B]
         guided = bool((w != 1).any())
         self.evaluations.append((float(sigma.reshape(-1)[0]), float(sigma_edm.reshape(-1)[0]), guided))
@@ -146,6 +146,6 @@ class GuideTerm:
 def attach_guide(main: Any, term: GuideTerm) -> Any:
     """A clone of ``main`` that loads the term's guide with it and adds ``term`` to every step."""
     patched = _api.with_additional_model(main, term.guide)
-    _api.add_pre_cfg_hook(patched, term)
+    patched.set_model_sampler_pre_cfg_function(term)
     _api.add_run_wrapper(patched, RUN_EVENT, term.around_run)
     return patched

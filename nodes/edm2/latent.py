@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from .. import node_ids
-from .._api import io, model_management
+from .._api import intermediate_device, io
 
 
 class AutoguidanceEDM2EmptyLatent(io.ComfyNode):
@@ -45,5 +45,5 @@ class AutoguidanceEDM2EmptyLatent(io.ComfyNode):
 
     @classmethod
     def execute(cls, channels: int, size: int, batch_size: int) -> io.NodeOutput:
-        device = model_management.intermediate_device()
+        device = intermediate_device()
         return io.NodeOutput({"samples": torch.zeros(batch_size, channels, size, size, device=device)})

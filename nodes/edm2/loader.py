@@ -13,8 +13,8 @@ from pathlib import Path
 import torch
 
 from ... import edm2
-from .. import node_ids
-from .._api import folder_paths, io
+from .. import _api, node_ids
+from .._api import io
 from .model import edm2_patcher
 
 log = logging.getLogger(__name__)
@@ -28,20 +28,15 @@ DTYPES = {"default": None, "float32": torch.float32, "float16": torch.float16, "
 
 def register_folders() -> None:
     """Make ``models/edm2`` and the bundled models visible to ComfyUI's file lists."""
-    paths = [os.path.join(folder_paths.models_dir, FOLDER), str(BUNDLED)]
-    if FOLDER not in folder_paths.folder_names_and_paths:
-        folder_paths.folder_names_and_paths[FOLDER] = (paths, set(EXTENSIONS))
-    else:
-        for p in paths:
-            folder_paths.add_model_folder_path(FOLDER, p)
+    _api.register_model_folder(FOLDER, str(BUNDLED), EXTENSIONS)
 
 
 def checkpoint_options() -> list[str]:
     register_folders()
-    own = folder_paths.get_filename_list(FOLDER)
+    own = _api.get_filename_list(FOLDER)
     others = [
         f
-        for f in folder_paths.get_filename_list("diffusion_models")
+        for f in _api.get_filename_list("diffusion_models")
         if os.path.splitext(f)[1].lower() in EXTENSIONS and f not in own
     ]
     return own + others
@@ -49,7 +44,7 @@ def checkpoint_options() -> list[str]:
 
 def resolve(name: str) -> str:
     for folder in (FOLDER, "diffusion_models"):
-        path = folder_paths.get_full_path(folder, name)
+        path = _api.get_full_path(folder, name)
         if path is not None:
             return path
     raise FileNotFoundError(

@@ -19,13 +19,16 @@ from ...edm2 import EDM2
 from ...edm2 import latents as edm2_latents
 from ...edm2 import sampling as edm2_sampling
 from .._api import (
-    conds,
-    latent_formats,
-    model_base,
-    model_management,
-    model_patcher,
-    model_sampling,
-    supported_models_base,
+    BASE,
+    EDM,
+    BaseModel,
+    CONDRegular,
+    LatentFormat,
+    ModelPatcher,
+    ModelSamplingContinuousEDM,
+    ModelType,
+    get_torch_device,
+    unet_offload_device,
 )
 
 LABELS_KEY = "edm2_labels"
@@ -36,7 +39,7 @@ SAMPLING = {
 }
 
 
-class EDM2Latent(latent_formats.LatentFormat):
+class EDM2Latent(LatentFormat):
     """EDM2 img512: SD VAE latents normalised per channel to mean 0, std 0.5.
 
     ComfyUI's VAE encode gives raw (unscaled) SD-VAE latents; ``process_in`` maps them to
@@ -53,7 +56,7 @@ class EDM2Latent(latent_formats.LatentFormat):
         return edm2_latents.normalized_to_raw(latent)
 
 
-class EDM2Pixels(latent_formats.LatentFormat):
+class EDM2Pixels(LatentFormat):
     """Pixel-space EDM2 (img64, the bundled digits): the 'latent' is the image in [-1, 1] itself."""
 
     latent_channels = 3
@@ -63,7 +66,7 @@ class EDM2Pixels(latent_formats.LatentFormat):
         self.latent_channels = channels
 
 
-class EDM2Config(supported_models_base.BASE):
+class EDM2Config(BASE):
     """A ComfyUI model config for one EDM2 network (the UNet is built by our own code)."""
 
     unet_config: ClassVar[dict[str, Any]] = {"disable_unet_model_creation": True}
@@ -95,7 +98,7 @@ class EDM2UNet(torch.nn.Module):
         return self.net.unet(x.to(self.dtype), timesteps.float(), labels)  # [B, C, H, W]
 
 
-class EDMNoiseScaling(model_sampling.EDM):
+class EDMNoiseScaling(EDM):
     """EDM's x_σ = x0 + σ·n at every σ, the first step included (EDM2's ``edm_sampler`` starts from
     σ_max·n); ComfyUI's EPS family starts a full denoise from n·√(1 + σ_max²) instead."""
 
@@ -105,17 +108,17 @@ class EDMNoiseScaling(model_sampling.EDM):
         return latent_image + noise * sigma.reshape(sigma.shape[:1] + (1,) * (noise.ndim - 1))
 
 
-class EDM2Sampling(model_sampling.ModelSamplingContinuousEDM, EDMNoiseScaling):
+class EDM2Sampling(ModelSamplingContinuousEDM, EDMNoiseScaling):
     """ComfyUI's continuous EDM σ schedule (σ ∈ [0.002, 80], c_noise = ¼·log σ) with EDM's noise scaling."""
 
 
-class EDM2Model(model_base.BaseModel):
+class EDM2Model(BaseModel):
     """ComfyUI ``BaseModel`` for EDM2 (model type EDM, σ ∈ [0.002, 80], σ_data = 0.5)."""
 
     def __init__(self, net: EDM2, pixel_space: bool, device: Any = None):
         config = EDM2Config(pixel_space, int(net.img_channels))
         config.set_inference_dtype(next(net.parameters()).dtype, None)
-        super().__init__(config, model_type=model_base.ModelType.EDM, device=device)
+        super().__init__(config, model_type=ModelType.EDM, device=device)
         self.model_sampling = EDM2Sampling(config)
         self.diffusion_model = EDM2UNet(net)
         self.label_dim = int(net.label_dim)
@@ -124,7 +127,7 @@ class EDM2Model(model_base.BaseModel):
         labels = kwargs.get(LABELS_KEY)
         if labels is None or not self.label_dim:
             return {}
-        return {"y": conds.CONDRegular(labels)}
+        return {"y": CONDRegular(labels)}
 
     def accepts_conditioning(self, conditioning: list) -> str | None:
         """Why ``conditioning`` cannot drive this model (None when it can)."""
@@ -144,8 +147,6 @@ class EDM2Model(model_base.BaseModel):
 
 def edm2_patcher(net: EDM2, pixel_space: bool) -> Any:
     """Wrap one EDM2 network in a ComfyUI ``ModelPatcher`` managed by its model management."""
-    offload = model_management.unet_offload_device()
+    offload = unet_offload_device()
     model = EDM2Model(net, pixel_space, device=offload)
-    return model_patcher.ModelPatcher(
-        model, load_device=model_management.get_torch_device(), offload_device=offload
-    )
+    return ModelPatcher(model, load_device=get_torch_device(), offload_device=offload)

@@ -75,7 +75,7 @@ def model_sigmas(text: str, model: Any, lo: float, hi: float) -> list[float]:
 def start_from(model: Any, latent: dict | None, vae: Any, size: tuple[int, int], seed: int) -> Start:
     """x0 (model space; a batch's first latent, else zeros of ``size`` = (width, height)) and ε from
     ``seed``, [1, C, H, W]; a ValueError when the latent or the VAE is not of the model's family."""
-    fmt = _api.latent_format_of(model.model)
+    fmt = model.model.latent_format
     if vae is not None and getattr(vae, "latent_channels", fmt.latent_channels) != fmt.latent_channels:
         raise ValueError(
             f"{NAME}: the VAE decodes {vae.latent_channels}-channel latents but {describe(model)} makes "
@@ -95,7 +95,7 @@ def start_from(model: Any, latent: dict | None, vae: Any, size: tuple[int, int],
                 "'latent' to start from width/height."
             )
         if torch.count_nonzero(x0) > 0:  # as ComfyUI's samplers: an empty latent stays 0 in model space
-            x0 = _api.latent_in(model.model, x0)
+            x0 = model.model.process_latent_in(x0)
     noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))  # = comfy's prepare_noise
     return Start(x0, noise, seed)
 
@@ -124,7 +124,8 @@ def inspect_pair(
         cond_lists = [conds[k] for k in ("positive", "negative") if k in conds]
         guide_conds = process_guide_conds(guide, _api.convert_cond(positive), noise, device, x0, None, seed)
         guide_options = _api.guide_model_options(guide, run_sigmas)
-        model_sampling, progress, rows = _api.sampling_of(patched), _api.progress_bar(len(sigmas)), []
+        model_sampling = patched.get_model_object("model_sampling")  # object patches applied
+        progress, rows = _api.ProgressBar(len(sigmas)), []
         for sigma in run_sigmas.reshape(-1, 1):  # [B] with B = 1
             _api.check_interrupted()
             x = model_sampling.noise_scaling(sigma, noise.clone(), x0)  # clone: ComfyUI adds x0 in place
@@ -133,7 +134,7 @@ def inspect_pair(
                 d0 = evaluate_guide(guide, guide_conds, x, sigma, guide_options)
             rows.append((x, main_out[0], d0, *main_out[1:]))  # x_σ, D1(c), D0(c)[, D1(∅)]
             progress.update(1)
-    cpu = _api.model_management.intermediate_device()
+    cpu = _api.intermediate_device()
     x, d1, d0, *unc = (torch.cat(column).to(cpu).float() for column in zip(*rows, strict=True))
     return PairInspection(run_sigmas.to(cpu), x, d1, d0, w, unc[0] if unc else None)
 
@@ -221,7 +222,7 @@ class AutoguidancePairInspector(io.ComfyNode):
         check_pair(NAME, model, guide_model)
         for socket, cond in (("positive", positive), ("negative", negative)):
             check_conditioning(NAME, socket, model, cond)
-        sampling = _api.sampling_of(model)
+        sampling = model.get_model_object("model_sampling")
         lo, hi = float(sampling.sigma_min), float(sampling.sigma_max)
         levels = model_sigmas(sigmas, model, lo, hi)
         start = start_from(model, rest.get("latent"), vae, (width, height), seed)
@@ -233,11 +234,11 @@ class AutoguidancePairInspector(io.ComfyNode):
 
         w_levels = weight(torch.tensor(levels, dtype=torch.float64))
         ins = inspect_pair(model, guide, positive, negative, start, levels, w_levels)
-        decode = None if vae is None else lambda x: vae.decode(_api.latent_out(model.model, x))
-        display = pictures.Display(_api.latent_format_of(model.model), decode)
+        decode = None if vae is None else lambda x: vae.decode(model.model.process_latent_out(x))
+        display = pictures.Display(model.model.latent_format, decode)
         grid = pictures.grid(ins, display, shown_input(sampling, ins.sigmas, ins.x))
         plot = pictures.ratio_plot(ins, (max(lo, hi * 1e-5), hi), None if schedule is None else weight)
         about = [f"{NAME}: main {describe(model)}, guide {describe(guide_model)}"]
         text = numbers(ins, grid.scales, [*about, f"x_σ from seed {seed}; w(σ) = {weights.to_dict()}"])
-        device = _api.model_management.intermediate_device()
+        device = _api.intermediate_device()
         return io.NodeOutput(grid.image[None].to(device), plot[None].to(device), text)

@@ -15,7 +15,6 @@ import logging
 import math
 from typing import Any
 
-from .. import _api
 from ..noise_scale import noise_kind, noise_multiplier, sigma_range
 
 log = logging.getLogger(__name__)
@@ -25,15 +24,15 @@ NOISE_KIND_NAMES = {"ve": "x = x0 + σ·noise", "flow": "flow matching", None: "
 
 def describe(patcher: Any) -> str:
     """A short human name for a model, e.g. 'Flux (latent Flux, 16 ch, flow matching)'."""
-    model = patcher.model
-    family = _api.family_name(model)
-    fmt = _api.latent_format_of(model)
-    kind = NOISE_KIND_NAMES.get(noise_kind(_api.sampling_of(patcher)), "a custom noise schedule")
+    model, sampling = patcher.model, patcher.get_model_object("model_sampling")
+    family = type(getattr(model, "model_config", model)).__name__  # its config class: 'SDXL', 'Flux', …
+    fmt = model.latent_format
+    kind = NOISE_KIND_NAMES.get(noise_kind(sampling), "a custom noise schedule")
     return f"{family} (latent {type(fmt).__name__}, {fmt.latent_channels} ch, {kind})"
 
 
 def _noise_problem(main: Any, guide: Any) -> str | None:
-    m, g = _api.sampling_of(main), _api.sampling_of(guide)
+    m, g = main.get_model_object("model_sampling"), guide.get_model_object("model_sampling")
     m_kind, g_kind = noise_kind(m), noise_kind(g)
     if m_kind != g_kind:
         return (
@@ -47,7 +46,7 @@ def _noise_problem(main: Any, guide: Any) -> str | None:
 
 def pair_problem(main: Any, guide: Any) -> str | None:
     """What makes ``guide`` unusable with ``main`` (None when they are compatible)."""
-    m_fmt, g_fmt = _api.latent_format_of(main.model), _api.latent_format_of(guide.model)
+    m_fmt, g_fmt = main.model.latent_format, guide.model.latent_format
     if m_fmt.latent_channels != g_fmt.latent_channels:
         return f"different latent channels ({m_fmt.latent_channels} vs {g_fmt.latent_channels})"
     if type(m_fmt) is not type(g_fmt):
@@ -60,9 +59,10 @@ def warn_uncovered_range(main: Any, guide: Any) -> None:
 
     Flow models are trained on every σ ∈ [0, 1]: their σ tables only reflect the shift.
     """
-    if noise_kind(_api.sampling_of(main)) != "ve":
+    m_sampling, g_sampling = main.get_model_object("model_sampling"), guide.get_model_object("model_sampling")
+    if noise_kind(m_sampling) != "ve":
         return
-    m, g = sigma_range(_api.sampling_of(main)), sigma_range(_api.sampling_of(guide))
+    m, g = sigma_range(m_sampling), sigma_range(g_sampling)
     m_hi, g_hi = m["sigma_edm_max"] or math.inf, g["sigma_edm_max"] or math.inf
     if m_hi > 1.05 * g_hi or m["sigma_edm_min"] < g["sigma_edm_min"] / 1.05:
         log.warning(

@@ -29,7 +29,7 @@ def separate_guide(node: str, main: Any, guide: Any) -> Any:
     if not shares_weights(main, guide):
         return guide
     size = guide.model_size()
-    free = _api.free_memory_bytes(guide.offload_device)
+    free = int(_api.get_free_memory(guide.offload_device))
     if size + _HEADROOM_BYTES > free:
         raise MemoryError(
             f"{node}: main and guide are the same checkpoint and a second copy of its weights "
