@@ -19,25 +19,42 @@ from typing import Any
 import harness
 from workflow_graph import Graph, Node, object_info
 
+from comfyui_autoguidance.edm2.presets import PRESETS
+from comfyui_autoguidance.nodes.node_ids import GUIDED_NODE_IDS, SCHEDULE_NODE_IDS
+
 WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
 # The ComfyUI whose schemas wrote the committed files; the drift test runs against this one.
 SCHEMAS_FROM = "0.3.64"
 
 
-def edm2_sampling(g: Graph, guider: Node, latent: Node, steps: int, seed: int, x: int, y: int) -> Node:
-    """RandomNoise + heun + the EDM schedule (σ 80 → 0.002, ρ = 7) into SamplerCustomAdvanced."""
+def sampler_parts(g: Graph, steps: int, seed: int, x: int, y: int) -> tuple[Node, Node, Node]:
+    """RandomNoise, heun and the EDM schedule (σ 80 → 0.002, ρ = 7), stacked at (x, y)."""
     noise = g.add("RandomNoise", (x, y), noise_seed=seed)
-    sampler = g.add("KSamplerSelect", (x, y + 140), sampler_name="heun")
-    sigmas = g.add(
-        "KarrasScheduler", (x, y + 260), box=(300, 160), steps=steps, sigma_max=80.0, sigma_min=0.002, rho=7.0
-    )
-    run = g.add("SamplerCustomAdvanced", (x + 340, y), box=(300, 130))
-    g.link(noise, 0, run, "noise")
-    g.link(guider, 0, run, "guider")
-    g.link(sampler, 0, run, "sampler")
-    g.link(sigmas, 0, run, "sigmas")
-    g.link(latent, 0, run, "latent_image")
+    sampler = g.add("KSamplerSelect", (x, y + 180), sampler_name="heun")
+    sigmas = g.add("KarrasScheduler", (x, y + 340), steps=steps, sigma_max=80.0, sigma_min=0.002, rho=7.0)
+    return noise, sampler, sigmas
+
+
+def run_sampler(
+    g: Graph, parts: tuple[Node, Node, Node], guider: Node, latent: Node, pos: tuple[int, int]
+) -> Node:
+    """SamplerCustomAdvanced on ``parts`` (noise, sampler, σ) with ``guider`` from ``latent``."""
+    run = g.add("SamplerCustomAdvanced", pos)
+    noise, sampler, sigmas = parts
+    for src, name in (
+        (noise, "noise"),
+        (guider, "guider"),
+        (sampler, "sampler"),
+        (sigmas, "sigmas"),
+        (latent, "latent_image"),
+    ):
+        g.link(src, 0, run, name)
     return run
+
+
+def edm2_sampling(g: Graph, guider: Node, latent: Node, steps: int, seed: int, x: int, y: int) -> Node:
+    """Sampler parts at (x, y) into a SamplerCustomAdvanced one column to the right."""
+    return run_sampler(g, sampler_parts(g, steps, seed, x, y), guider, latent, (x + 340, y))
 
 
 def digits_models(g: Graph, class_index: int, batch: int) -> tuple[Node, Node, Node, Node]:
@@ -51,15 +68,14 @@ def digits_models(g: Graph, class_index: int, batch: int) -> tuple[Node, Node, N
     )
     guide = g.add(
         "AutoguidanceEDM2Loader",
-        (20, 130),
+        (20, 180),
         "guide model (weaker)",
         checkpoint="digits-guide.safetensors",
         weight_dtype="default",
     )
     cond = g.add(
         "AutoguidanceEDM2ClassConditioning",
-        (20, 260),
-        box=(300, 200),
+        (20, 360),
         class_name="(use class_index)",
         class_index=class_index,
         label_dim=10,
@@ -67,46 +83,56 @@ def digits_models(g: Graph, class_index: int, batch: int) -> tuple[Node, Node, N
         mix=0.0,
         unconditional=False,
     )
-    latent = g.add(
-        "AutoguidanceEDM2EmptyLatent", (20, 500), box=(300, 130), channels=1, size=16, batch_size=batch
-    )
+    latent = g.add("AutoguidanceEDM2EmptyLatent", (20, 660), channels=1, size=16, batch_size=batch)
     return main, guide, cond, latent
 
 
-def guider_for(
-    g: Graph, main: Node, guide: Node, cond: Node, w: float, pos: tuple[int, int], size: tuple[int, int]
-) -> Node:
-    guider = g.add("AutoguidanceGuider", pos, box=size, w=w, cfg=1.0)
+def guider_for(g: Graph, main: Node, guide: Node, cond: Node, w: float, pos: tuple[int, int]) -> Node:
+    guider = g.add("AutoguidanceGuider", pos, w=w, cfg=1.0)
     g.link(main, 0, guider, "model")
     g.link(guide, 0, guider, "guide_model")
     g.link(cond, 0, guider, "positive")
     return guider
 
 
-def save_pixels(
-    g: Graph, run: Node, prefix: str, x: int, y: int, save_at: tuple[int, int], save_size: tuple[int, int]
-) -> None:
-    image = g.add("AutoguidanceEDM2PixelsToImage", (x, y))
+def pixels(g: Graph, run: Node, pos: tuple[int, int]) -> Node:
+    image = g.add("AutoguidanceEDM2PixelsToImage", pos)
     g.link(run, 0, image, "samples")
-    save = g.add("SaveImage", save_at, box=save_size, filename_prefix=prefix)
-    g.link(image, 0, save, "images")
+    return image
+
+
+def enlarged(g: Graph, image: Node, pos: tuple[int, int]) -> Node:
+    """The 16×16 digits ×8, nearest neighbour: large enough to read in either canvas's preview."""
+    big = g.add("ImageScaleBy", pos, upscale_method="nearest-exact", scale_by=8.0)
+    g.link(image, 0, big, "image")
+    return big
+
+
+def save(g: Graph, image: Node, prefix: str, pos: tuple[int, int], box: tuple[int, int]) -> Node:
+    node = g.add("SaveImage", pos, box=box, filename_prefix=prefix)
+    g.link(image, 0, node, "images")
+    return node
 
 
 def digits(g: Graph, w: float = 2.0) -> Graph:
     g.add(
         "Note",
-        (20, -160),
-        box=(660, 120),
+        (1040, 420),
+        box=(540, 200),
         text=(
             "Autoguidance on the bundled digits models (16x16 grey, 10 classes): nothing to download.\n\n"
             "main = digits-main (large, trained fully); guide = digits-guide (small, trained 1/16 as long).\n"
-            "w = 1 is off; about 2 is the paper's sweet spot. Change class_index (0-9) for another digit."
+            "w = 1 is off; about 2 is the paper's sweet spot. Change class_index (0-9) for another digit.\n"
+            "Save Image keeps the 16x16 samples; the preview above shows them 8x larger."
         ),
     )
     main, guide, cond, latent = digits_models(g, 3, 8)
-    guider = guider_for(g, main, guide, cond, w, (360, 0), (300, 200))
-    run = edm2_sampling(g, guider, latent, 32, 42, 360, 250)
-    save_pixels(g, run, "autoguidance_digits", 1040, 250, (1040, 360), (320, 300))
+    guider = guider_for(g, main, guide, cond, w, (360, 0))
+    run = run_sampler(g, sampler_parts(g, 32, 42, 700, 0), guider, latent, (360, 480))
+    image = pixels(g, run, (360, 720))
+    save(g, image, "autoguidance_digits", (700, 640), (300, 200))
+    preview = g.add("PreviewImage", (1040, 0), box=(540, 340))
+    g.link(enlarged(g, image, (360, 880)), 0, preview, "images")
     return g
 
 
@@ -114,23 +140,24 @@ def schedule_showcase(g: Graph) -> Graph:
     """The five schedule nodes, each driving its own guider on the digits trio (one row each)."""
     g.add(
         "Note",
-        (20, -200),
-        box=(1000, 150),
+        (360, -230),
+        box=(1000, 190),
         text=(
             "Guidance schedules w(sigma), each on the bundled digits models. The curve inside each schedule "
             "node shows w against log sigma (high noise on the left); shaded is where the guide runs, and "
-            "the "
-            "title line counts the guide evaluations for the connected sampler.\n"
+            "the title line counts the guide evaluations for the connected sampler.\n"
             "Constant: the paper's choice for autoguidance. Interval: guide only for sigma in (lo, hi]; "
-            "elsewhere the guide is skipped. Ramp / Knots: any curve. Limit: cut any curve to an interval."
+            "elsewhere the guide is skipped. Ramp / Knots: any curve. Limit: cut any curve to an interval.\n"
+            "One noise, sampler and sigma schedule serve the four rows; each row saves its four digits 8x "
+            "larger (nearest neighbour)."
         ),
     )
     main, guide, cond, latent = digits_models(g, 7, 4)
-    row = 430
+    parts = sampler_parts(g, 32, 7, 20, 900)
+    row = 500
     ramp = g.add(
         "AutoguidanceScheduleRamp",
         (360, 2 * row),
-        box=(300, 380),
         w_start=3.0,
         w_end=1.0,
         sigma_start=80.0,
@@ -138,43 +165,37 @@ def schedule_showcase(g: Graph) -> Graph:
         space="log",
         shape="cosine",
     )
-    limit = g.add("AutoguidanceScheduleLimit", (360, 3 * row), box=(300, 300), sigma_lo=0.1, sigma_hi=10.0)
+    limit = g.add("AutoguidanceScheduleLimit", (700, 2 * row), sigma_lo=0.1, sigma_hi=10.0)
     g.link(ramp, 0, limit, "schedule")
     driven = [
-        (g.add("AutoguidanceScheduleConstant", (360, 0), box=(300, 260), w=2.0), 0),
-        (
-            g.add(
-                "AutoguidanceScheduleInterval",
-                (360, row),
-                box=(300, 320),
-                w=2.0,
-                sigma_lo=0.28,
-                sigma_hi=5.42,
-            ),
-            1,
-        ),
-        (limit, 3),
+        (g.add("AutoguidanceScheduleConstant", (360, 0), w=2.0), 0),
+        (g.add("AutoguidanceScheduleInterval", (360, row), w=2.0, sigma_lo=0.28, sigma_hi=5.42), 1),
+        (limit, 2),
         (
             g.add(
                 "AutoguidanceScheduleKnots",
-                (360, 4 * row),
-                box=(300, 340),
+                (360, 3 * row),
                 sigmas="80, 5, 1, 0.1",
                 weights="1.5, 2.5, 2.0, 1.0",
             ),
-            4,
+            3,
         ),
     ]
     for i, (sched, r) in enumerate(driven):
         y = r * row
-        guider = guider_for(g, main, guide, cond, 2.0, (700, y), (300, 380))
+        guider = guider_for(g, main, guide, cond, 2.0, (1040, y))
         g.link(sched, 0, guider, "schedule")
-        run = edm2_sampling(g, guider, latent, 32, 7, 1040, y)
-        save_pixels(g, run, f"autoguidance_schedule_{i}", 1720, y, (1960, y), (260, 260))
+        run = run_sampler(g, parts, guider, latent, (1380, y))
+        image = pixels(g, run, (1380, y + 240))
+        save(g, enlarged(g, image, (1720, y)), f"autoguidance_schedule_{i}", (1720, y + 180), (300, 250))
     return g
 
 
-def edm2_imagenet(g: Graph, main_file: str, guide_file: str, w: float, title: str) -> Graph:
+def edm2_imagenet(g: Graph, preset_name: str, title: str) -> Graph:
+    """The paper's autoguidance preset ``preset_name`` (edm2/presets.py: files and w)."""
+    preset = PRESETS[preset_name]
+    main_file, guide_file, w = preset.main, preset.guide, preset.guidance
+    assert guide_file is not None and preset.kind == "autoguidance", preset_name
     g.add(
         "Note",
         (20, -230),
@@ -194,15 +215,14 @@ def edm2_imagenet(g: Graph, main_file: str, guide_file: str, w: float, title: st
     )
     guide = g.add(
         "AutoguidanceEDM2Loader",
-        (20, 130),
+        (20, 180),
         "guide model (smaller, shorter-trained)",
         checkpoint=guide_file,
         weight_dtype="default",
     )
     cond = g.add(
         "AutoguidanceEDM2ClassConditioning",
-        (20, 260),
-        box=(300, 200),
+        (20, 360),
         class_name="88: macaw",
         class_index=0,
         label_dim=1000,
@@ -210,17 +230,14 @@ def edm2_imagenet(g: Graph, main_file: str, guide_file: str, w: float, title: st
         mix=0.0,
         unconditional=False,
     )
-    latent = g.add(
-        "AutoguidanceEDM2EmptyLatent", (20, 500), box=(300, 130), channels=4, size=64, batch_size=1
-    )
-    guider = guider_for(g, main, guide, cond, w, (360, 0), (300, 200))
-    run = edm2_sampling(g, guider, latent, 32, 0, 360, 250)
-    vae = g.add("VAELoader", (700, 430), vae_name="vae-ft-mse-840000-ema-pruned.safetensors")
-    decode = g.add("AutoguidanceEDM2VAEDecode", (1040, 250))
+    latent = g.add("AutoguidanceEDM2EmptyLatent", (20, 660), channels=4, size=64, batch_size=1)
+    guider = guider_for(g, main, guide, cond, w, (360, 0))
+    run = edm2_sampling(g, guider, latent, 32, 0, 700, 0)
+    vae = g.add("VAELoader", (360, 480), vae_name="vae-ft-mse-840000-ema-pruned.safetensors")
+    decode = g.add("AutoguidanceEDM2VAEDecode", (1040, 240))
     g.link(run, 0, decode, "samples")
     g.link(vae, 0, decode, "vae")
-    save = g.add("SaveImage", (1040, 360), box=(512, 560), filename_prefix="autoguidance_edm2")
-    g.link(decode, 0, save, "images")
+    save(g, decode, "autoguidance_edm2", (1040, 400), (480, 480))
     return g
 
 
@@ -247,13 +264,11 @@ def pair_inspector(g: Graph) -> Graph:
         ),
     )
     main, guide, cond, latent = digits_models(g, 3, 1)
-    alone = g.add("BasicGuider", (360, 0), "main model alone", box=(300, 80))
+    alone = g.add("BasicGuider", (360, 0), "main model alone")
     g.link(main, 0, alone, "model")
     g.link(cond, 0, alone, "conditioning")
-    run = edm2_sampling(g, alone, latent, 32, 42, 360, 130)
-    interval = g.add(
-        "AutoguidanceScheduleInterval", (700, 300), box=(300, 320), w=2.0, sigma_lo=0.28, sigma_hi=5.42
-    )
+    run = edm2_sampling(g, alone, latent, 32, 42, 360, 180)
+    interval = g.add("AutoguidanceScheduleInterval", (700, 440), w=2.0, sigma_lo=0.28, sigma_hi=5.42)
     inspector = g.add(
         "AutoguidancePairInspector",
         (1040, 0),
@@ -273,10 +288,10 @@ def pair_inspector(g: Graph) -> Graph:
     ):
         g.link(src, slot, inspector, name)
     for slot, (prefix, y, size) in enumerate(
-        [("autoguidance_pair_grid", 0, (620, 620)), ("autoguidance_pair_plot", 660, (620, 420))]
+        [("autoguidance_pair_grid", 0, (480, 480)), ("autoguidance_pair_plot", 540, (480, 340))]
     ):
-        save = g.add("SaveImage", (1420, y), box=size, filename_prefix=prefix)
-        g.link(inspector, slot, save, "images")
+        node = g.add("SaveImage", (1420, y), box=size, filename_prefix=prefix)
+        g.link(inspector, slot, node, "images")
     return g
 
 
@@ -315,28 +330,27 @@ def sdxl_hybrid(g: Graph) -> Graph:
         sigma_lo=0.28,
         sigma_hi=5.42,
     )
-    guider = g.add("AutoguidanceGuider", (780, 0), box=(320, 220), w=1.5, cfg=1.0)
+    guider = g.add("AutoguidanceGuider", (780, 0), w=1.5, cfg=1.0)
     g.link(main, 0, guider, "model")
     g.link(guide, 0, guider, "guide_model")
     g.link(pos, 0, guider, "positive")
     g.link(neg, 0, guider, "negative")
     g.link(interval, 0, guider, "cfg_schedule")
-    latent = g.add("EmptyLatentImage", (780, 260), width=1024, height=1024, batch_size=1)
-    noise = g.add("RandomNoise", (780, 420), noise_seed=0)
-    sampler = g.add("KSamplerSelect", (780, 540), sampler_name="euler")
-    sigmas = g.add("BasicScheduler", (780, 640), box=(320, 130), scheduler="karras", steps=30, denoise=1.0)
+    latent = g.add("EmptyLatentImage", (780, 480), width=1024, height=1024, batch_size=1)
+    noise = g.add("RandomNoise", (1140, 380), noise_seed=0)
+    sampler = g.add("KSamplerSelect", (1140, 560), sampler_name="euler")
+    sigmas = g.add("BasicScheduler", (1140, 720), scheduler="karras", steps=30, denoise=1.0)
     g.link(main, 0, sigmas, "model")
-    run = g.add("SamplerCustomAdvanced", (1140, 0), box=(300, 130))
+    run = g.add("SamplerCustomAdvanced", (1140, 0))
     g.link(noise, 0, run, "noise")
     g.link(guider, 0, run, "guider")
     g.link(sampler, 0, run, "sampler")
     g.link(sigmas, 0, run, "sigmas")
     g.link(latent, 0, run, "latent_image")
-    decode = g.add("VAEDecode", (1140, 180))
+    decode = g.add("VAEDecode", (1140, 240))
     g.link(run, 0, decode, "samples")
     g.link(main, "VAE", decode, "vae")
-    save = g.add("SaveImage", (1480, 0), box=(512, 560), filename_prefix="autoguidance_sdxl")
-    g.link(decode, 0, save, "images")
+    save(g, decode, "autoguidance_sdxl", (1480, 0), (440, 440))
     return g
 
 
@@ -385,8 +399,7 @@ def sd15_ksampler(g: Graph) -> Graph:
     decode = g.add("VAEDecode", (1140, 0))
     g.link(sampler, 0, decode, "samples")
     g.link(main, "VAE", decode, "vae")
-    save = g.add("SaveImage", (1140, 120), box=(512, 560), filename_prefix="autoguidance_sd15")
-    g.link(decode, 0, save, "images")
+    save(g, decode, "autoguidance_sd15", (1140, 160), (480, 480))
     return g
 
 
@@ -398,13 +411,14 @@ def sd15_ksampler(g: Graph) -> Graph:
 def flow_sampling(
     g: Graph, main: Node, guider: Node, vae: tuple[Node, str | int], steps: int, prefix: str, x: int
 ) -> None:
-    """EmptySD3LatentImage (16 channels) → SamplerCustomAdvanced (euler, simple) → VAEDecode → SaveImage."""
-    latent = g.add("EmptySD3LatentImage", (x, 260), box=(300, 130), width=1024, height=1024, batch_size=1)
-    noise = g.add("RandomNoise", (x, 420), noise_seed=0)
-    sampler = g.add("KSamplerSelect", (x, 540), sampler_name="euler")
-    sigmas = g.add("BasicScheduler", (x, 640), box=(320, 130), scheduler="simple", steps=steps, denoise=1.0)
+    """EmptySD3LatentImage (16 channels) under the guider → SamplerCustomAdvanced (euler, simple) at
+    column ``x`` → VAEDecode → SaveImage."""
+    latent = g.add("EmptySD3LatentImage", (780, 480), width=1024, height=1024, batch_size=1)
+    noise = g.add("RandomNoise", (x, 380), noise_seed=0)
+    sampler = g.add("KSamplerSelect", (x, 560), sampler_name="euler")
+    sigmas = g.add("BasicScheduler", (x, 720), scheduler="simple", steps=steps, denoise=1.0)
     g.link(main, 0, sigmas, "model")
-    run = g.add("SamplerCustomAdvanced", (x + 360, 0), box=(300, 130))
+    run = g.add("SamplerCustomAdvanced", (x, 0))
     for src, name in (
         (noise, "noise"),
         (guider, "guider"),
@@ -413,11 +427,10 @@ def flow_sampling(
         (latent, "latent_image"),
     ):
         g.link(src, 0, run, name)
-    decode = g.add("VAEDecode", (x + 360, 180))
+    decode = g.add("VAEDecode", (x, 240))
     g.link(run, 0, decode, "samples")
     g.link(vae[0], vae[1], decode, "vae")
-    save = g.add("SaveImage", (x + 700, 0), box=(512, 560), filename_prefix=prefix)
-    g.link(decode, 0, save, "images")
+    save(g, decode, prefix, (x + 340, 0), (440, 440))
 
 
 def sd35_large_medium(g: Graph) -> Graph:
@@ -462,7 +475,7 @@ def sd35_large_medium(g: Graph) -> Graph:
         sigma_lo=0.28,
         sigma_hi=5.42,
     )
-    guider = g.add("AutoguidanceGuider", (780, 0), box=(320, 220), w=2.0, cfg=1.0)
+    guider = g.add("AutoguidanceGuider", (780, 0), w=2.0, cfg=1.0)
     for src, name in (
         (main, "model"),
         (guide, "guide_model"),
@@ -519,7 +532,7 @@ def flux_pair(g: Graph) -> Graph:
     g.link(clip, 0, pos, "clip")
     guidance = g.add("FluxGuidance", (360, 200), guidance=3.5)
     g.link(pos, 0, guidance, "conditioning")
-    guider = g.add("AutoguidanceGuider", (780, 0), box=(320, 220), w=2.0, cfg=1.0)
+    guider = g.add("AutoguidanceGuider", (780, 0), w=2.0, cfg=1.0)
     for src, name in ((main, "model"), (guide, "guide_model"), (guidance, "positive")):
         g.link(src, 0, guider, name)
     flow_sampling(g, main, guider, (vae, 0), 20, "autoguidance_flux", 1140)
@@ -527,42 +540,57 @@ def flux_pair(g: Graph) -> Graph:
 
 
 # ----------------------------------------------------------------------------
-# Room for the w(σ) plot: a stored size wins over the node's own computeSize when a workflow loads,
-# so a box without the plot's height clips it and lets the node below overlap. LiteGraph's layout:
-# a 20-px row per socket (inputs and outputs side by side), 24 px per widget, 8 below the widgets;
-# the title bar (30 px) sits above pos.
+# Layout for both canvases, applied to every workflow in the registry. A stored size wins over a
+# node's own computeSize when a workflow loads, so each box is given room for what the taller of the
+# two canvases draws: the classic canvas (LiteGraph: 20 px per socket row, 24 per widget) and Nodes
+# 2.0 (Vue: a 30-px header and ~28 px per socket row or widget, measured on front end 1.58.1); the
+# w(σ) plot (PLOT_HEIGHT) under the widgets of every plotted node; widths that hold each widget's
+# label and value side by side. Then every node that overlaps one above it moves down, and the
+# saved view opens at a zoom where node titles are drawn.
 
-PLOTTED = {
-    "AutoguidanceGuider",
-    "AutoguidanceModelPatch",
-    "AutoguidanceScheduleConstant",
-    "AutoguidanceScheduleInterval",
-    "AutoguidanceScheduleRamp",
-    "AutoguidanceScheduleKnots",
-    "AutoguidanceScheduleLimit",
-}
-PLOT_HEIGHT = 132  # web/schedule_widget.js PLOT_HEIGHT
-TITLE, GAP = 30, 20
+PLOTTED = {*GUIDED_NODE_IDS, *SCHEDULE_NODE_IDS}
+PLOT_HEIGHT = 132  # web/schedule_widget.js PLOT_HEIGHT (tests/web/test_front_end_facts.py)
+TITLE = 30  # the title bar, drawn above pos in both canvases
+GAP = 40  # between two boxes
+ROW = 28  # one socket row or widget in Nodes 2.0 (the taller canvas)
+TEXT_ROWS = 3  # a multi-line text widget's rows
+CHAR = 6.5  # px per character of a widget's label or value (12-px sans-serif: ~6)
+VIEW = (1600, 1000)  # the screen a saved view is made for
+READABLE = 0.65  # the least zoom of a saved view: LiteGraph hides 14-px titles below 8 px (0.57)
 
 
-def plot_height(node: Node) -> int:
-    """The body height that shows every socket, widget and the plot (web/schedule_widget.js)."""
-    rows = max(len(node.schema.sockets), len(node.schema.outputs), 1)
-    return 20 * rows + 24 * len(node.schema.widgets) + 8 + PLOT_HEIGHT + 4 + 16
+def body_height(node: Node) -> int:
+    """Height below the title bar that shows every socket, widget and the plot in both canvases."""
+    rows = max(len(node.schema.sockets), len(node.schema.outputs))
+    widgets = sum(TEXT_ROWS if multiline else 1 for multiline in node.schema.multiline)
+    plot = PLOT_HEIGHT + 16 if node.type in PLOTTED else 0
+    return 30 + ROW * (rows + widgets) + plot
+
+
+def body_width(node: Node) -> int:
+    """Width that shows each one-line widget's label and value side by side."""
+    texts = [
+        len(name) + len(str(value))
+        for (name, _), value, multiline in zip(
+            node.schema.widgets, node.widgets, node.schema.multiline, strict=True
+        )
+        if not multiline
+    ]
+    return round(50 + CHAR * max(texts, default=0))
 
 
 def _overlap(a: Node, b: Node) -> bool:
-    """Whether two nodes' boxes (title bar included) intersect, with GAP to spare below ``a``."""
+    """Whether two boxes (title bars included) overlap side by side and come closer than GAP above
+    or below."""
     ax, ay, bx, by = a.pos[0], a.pos[1] - TITLE, b.pos[0], b.pos[1] - TITLE
     across = ax < bx + b.size[0] and bx < ax + a.size[0]
-    return across and ay < by + b.size[1] + TITLE and by < ay + a.size[1] + TITLE + GAP
+    return across and ay < by + b.size[1] + TITLE + GAP and by < ay + a.size[1] + TITLE + GAP
 
 
-def fit_plots(g: Graph) -> Graph:
-    """Grow plotted nodes to fit their plot, then push every node that now overlaps one above it down."""
+def lay_out(g: Graph) -> Graph:
+    """Grow every box to fit both canvases, then move each node that overlaps one above it down."""
     for node in g.nodes:
-        if node.type in PLOTTED:
-            node.size = (node.size[0], max(node.size[1], plot_height(node)))
+        node.size = (max(node.size[0], body_width(node)), max(node.size[1], body_height(node)))
     moved = True
     while moved:
         moved = False
@@ -575,24 +603,40 @@ def fit_plots(g: Graph) -> Graph:
     return g
 
 
+def bounds(g: Graph) -> tuple[int, int, int, int]:
+    """x, y, width, height of all boxes, title bars included."""
+    x0 = min(n.pos[0] for n in g.nodes)
+    y0 = min(n.pos[1] - TITLE for n in g.nodes)
+    x1 = max(n.pos[0] + n.size[0] for n in g.nodes)
+    y1 = max(n.pos[1] + n.size[1] for n in g.nodes)
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def opening_view(g: Graph) -> dict[str, Any]:
+    """The saved view (``extra.ds``): the whole graph on a VIEW screen where titles stay readable,
+    else its top left at READABLE zoom. LiteGraph draws a point p at (p + offset) · scale."""
+    x, y, w, h = bounds(g)
+    margin = 40
+    scale = min(1.0, (VIEW[0] - 2 * margin) / w, (VIEW[1] - 2 * margin) / h)
+    if scale >= READABLE:  # centred
+        cx, cy = x + w / 2, y + h / 2
+        offset = [VIEW[0] / 2 / scale - cx, VIEW[1] / 2 / scale - cy]
+    else:  # the top left, readable
+        scale = READABLE
+        offset = [margin / scale - x, margin / scale - y]
+    return {"scale": round(scale, 3), "offset": [round(v, 1) for v in offset]}
+
+
 def all_workflows(info: dict[str, dict[str, Any]]) -> dict[str, Graph]:
     """Every bundled workflow by file name, built against the node schemas ``info``."""
     builders = {
         "autoguidance-digits.json": digits,
         "autoguidance-schedule-showcase.json": schedule_showcase,
         "edm2-img512-s-xs-autoguidance.json": lambda g: edm2_imagenet(
-            g,
-            "edm2-img512-s-2147483-0.070.pkl",
-            "edm2-img512-xs-0134217-0.125.pkl",
-            2.1,
-            "EDM2-S guided by EDM2-XS",
+            g, "edm2-img512-s-autog-fid", "EDM2-S guided by EDM2-XS"
         ),
         "edm2-img512-xxl-m-autoguidance.json": lambda g: edm2_imagenet(
-            g,
-            "edm2-img512-xxl-0939524-0.075.pkl",
-            "edm2-img512-m-0268435-0.155.pkl",
-            2.05,
-            "EDM2-XXL guided by EDM2-M",
+            g, "edm2-img512-xxl-autog-fid", "EDM2-XXL guided by EDM2-M"
         ),
         "sdxl-autoguidance-cfg-interval.json": sdxl_hybrid,
         "sd15-ksampler-autoguidance-patch.json": sd15_ksampler,
@@ -600,7 +644,10 @@ def all_workflows(info: dict[str, dict[str, Any]]) -> dict[str, Graph]:
         "sd35-large-medium-autoguidance.json": sd35_large_medium,
         "flux1-dev-autoguidance.json": flux_pair,
     }
-    return {name: fit_plots(build(Graph(info))) for name, build in builders.items()}
+    graphs = {name: lay_out(build(Graph(info))) for name, build in builders.items()}
+    for graph in graphs.values():
+        graph.view = opening_view(graph)
+    return graphs
 
 
 def write(graphs: dict[str, Graph], out: Path) -> None:

@@ -60,22 +60,25 @@ class Schema:
     sockets: list[tuple[str, str]]  # input sockets (name, type), slot order
     widgets: list[tuple[str, Any]]  # (name, default or ...) in widgets_values order, controls included
     outputs: list[tuple[str, str]]  # (name, type)
+    multiline: list[bool]  # per widget: a multi-line text box
 
     @classmethod
     def from_info(cls, info: dict[str, Any]) -> Schema:
-        sockets, widgets = [], []
+        sockets, widgets, multiline = [], [], []
         for group in ("required", "optional"):
             specs = info["input"].get(group, {})
             for name in info.get("input_order", {}).get(group, list(specs)):
                 kind, options = _kind(specs[name]), (specs[name][1] if len(specs[name]) > 1 else {})
                 if kind in WIDGET_TYPES and not options.get("forceInput"):
                     widgets.append((name, options.get("default", ...)))
+                    multiline.append(bool(options.get("multiline")))
                     if options.get(CONTROL):
                         widgets.append((CONTROL, "fixed"))
+                        multiline.append(False)
                 else:
                     sockets.append((name, kind))
         outputs = [(str(n), str(k)) for n, k in zip(info["output_name"], info["output"], strict=True)]
-        return cls(sockets, widgets, outputs)
+        return cls(sockets, widgets, outputs, multiline)
 
     def widget_values(self, node_type: str, given: dict[str, Any]) -> list[Any]:
         """``given`` (by name) in schema order; defaults fill the rest; unknown names are an error."""
@@ -139,6 +142,7 @@ class Graph:
         self.info = info
         self.nodes: list[Node] = []
         self.links: list[list[Any]] = []
+        self.view: dict[str, Any] = {"scale": 0.8, "offset": [0, 0]}  # extra.ds: the saved view
 
     def add(
         self,
@@ -182,6 +186,6 @@ class Graph:
             "links": self.links,
             "groups": [],
             "config": {},
-            "extra": {"ds": {"scale": 0.8, "offset": [0, 0]}},
+            "extra": {"ds": self.view},
             "version": 0.4,
         }
