@@ -629,20 +629,21 @@ def opening_view(g: Graph) -> dict[str, Any]:
 
 def all_workflows(info: dict[str, dict[str, Any]]) -> dict[str, Graph]:
     """Every bundled workflow by file name, built against the node schemas ``info``."""
+    # In the order a new user should try them: the Templates browser shows them so (web/template_order.js).
     builders = {
         "autoguidance-digits.json": digits,
         "autoguidance-schedule-showcase.json": schedule_showcase,
+        "autoguidance-pair-inspector.json": pair_inspector,
+        "sd15-ksampler-autoguidance-patch.json": sd15_ksampler,
+        "sdxl-autoguidance-cfg-interval.json": sdxl_hybrid,
+        "sd35-large-medium-autoguidance.json": sd35_large_medium,
+        "flux1-dev-autoguidance.json": flux_pair,
         "edm2-img512-s-xs-autoguidance.json": lambda g: edm2_imagenet(
             g, "edm2-img512-s-autog-fid", "EDM2-S guided by EDM2-XS"
         ),
         "edm2-img512-xxl-m-autoguidance.json": lambda g: edm2_imagenet(
             g, "edm2-img512-xxl-autog-fid", "EDM2-XXL guided by EDM2-M"
         ),
-        "sdxl-autoguidance-cfg-interval.json": sdxl_hybrid,
-        "sd15-ksampler-autoguidance-patch.json": sd15_ksampler,
-        "autoguidance-pair-inspector.json": pair_inspector,
-        "sd35-large-medium-autoguidance.json": sd35_large_medium,
-        "flux1-dev-autoguidance.json": flux_pair,
     }
     graphs = {name: lay_out(build(Graph(info))) for name, build in builders.items()}
     for graph in graphs.values():

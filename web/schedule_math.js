@@ -35,6 +35,9 @@ export const SCHEDULE_WIDGETS = {
 const KIND = { [CONSTANT]: "constant", [INTERVAL]: "interval", [RAMP]: "ramp", [KNOTS]: "knots", [LIMIT]: "interval" };
 const TEXT_WIDGETS = new Set(["space", "shape", "sigmas", "weights"]);
 export const NO_GUIDANCE = { kind: "constant", w: 1.0 };
+/** Facts the Python side shares (held equal by tests/web/test_front_end_facts.py). */
+export const RUN_EVENT = "autoguidance.run";  // nodes/guide_term.py RUN_EVENT
+export const PLOT_HEIGHT = 132;              // tools/build_workflows.py PLOT_HEIGHT (the boxes' room)
 
 // ----------------------------------------------------------------------------
 // One noise scale: schedules are written in σ_edm, the noise-to-signal ratio (guidance/noise_scale.py).
@@ -341,5 +344,5 @@ export function runSummary(message) {
   }));
   const guided = message.guide_evaluations ?? ticks.filter((t) => t.guided).length;
   const total = message.evaluations ?? ticks.length;
-  return { node: String(message.node), ticks, guided, total, text: `guide runs ${guided}/${total} (last run)` };
+  return { node: String(message.node), ticks, guided, total, text: `last run: guide runs ${guided}/${total}` };
 }

@@ -12,26 +12,21 @@
 import { api } from "../../scripts/api.js";
 import { app } from "../../scripts/app.js";
 import {
-  DEFAULT_STEPS, GUIDED_NODE_IDS, NODE_IDS, NO_GUIDANCE, SCHEDULE_NODE_IDS, defaultSigmasEdm, exponentialSigmas,
-  familyFromName, familyInfo, flowSimpleSigmas, flowToEdm, guideEvaluations, karrasSigmas, runSummary,
-  scheduleFromWidgets, specProblem, toEdm, weightAt,
+  DEFAULT_STEPS, GUIDED_NODE_IDS, NODE_IDS, NO_GUIDANCE, PLOT_HEIGHT, RUN_EVENT, SCHEDULE_NODE_IDS, defaultSigmasEdm,
+  exponentialSigmas, familyFromName, familyInfo, flowSimpleSigmas, flowToEdm, guideEvaluations, karrasSigmas,
+  runSummary, scheduleFromWidgets, specProblem, toEdm, weightAt,
 } from "./schedule_math.js";
 import { evaluationSigmas } from "./sampler_evaluations.js";
 
 const SCHEDULE_NODES = new Set(SCHEDULE_NODE_IDS);
 const GUIDED_NODES = new Set(GUIDED_NODE_IDS);
 const LIMIT = NODE_IDS.scheduleLimit;
-// ComfyUI nodes whose widgets or links a plot reads (sampler, steps, scheduler, checkpoint name).
-const READ_NODES = new Set(["KSampler", "KSamplerAdvanced", "SamplerCustomAdvanced", "KSamplerSelect",
-  "KarrasScheduler", "ExponentialScheduler", "BasicScheduler", "CheckpointLoaderSimple", "UNETLoader",
-  NODE_IDS.edm2Loader]);
 const PLOT_TYPE = "autoguidance_schedule_plot";
-const PLOT_HEIGHT = 132;
 const MAX_DEPTH = 16;
+const TEXT_PX = 12;  // plot text on screen (CSS px) at any zoom, between 10 and 24 graph units
 const COLOURS = { curve: "#f0a040", cfg: "#59a6e8", shade: "rgba(240,160,64,0.16)", off: "#8a8a8a",
                   axis: "#666", text: "#cfcfcf", bad: "#e46060", tickOn: "#f0a040", tickOff: "#555" };
 
-const RUN_EVENT = "autoguidance.run";  // nodes/guide_term.py RUN_EVENT
 const FLOW_LABELS = [0.1, 0.5, 0.9];    // σ_flow values labelled under a flow model's axis
 /** The last run of each guider / patch, by prompt node id (runSummary of the server's message). */
 const LAST_RUNS = new Map();
@@ -179,7 +174,7 @@ function axisOf(info, run) {
 }
 
 function drawCurves(ctx, m, box) {
-  const { x0, x1, y0, y1, lx, samples } = box;
+  const { x0, x1, y0, y1, lx, samples, fs } = box;
   const ws = m.curves.flatMap((c) => samples.map((s) => weightAt(c.spec, s)));
   const wMin = Math.min(0, ...ws), wMax = Math.max(2, ...ws) + 0.25;
   const wy = (w) => y1 - ((w - wMin) / (wMax - wMin)) * (y1 - y0);
@@ -193,8 +188,8 @@ function drawCurves(ctx, m, box) {
   ctx.beginPath(); ctx.moveTo(x0, wy(1)); ctx.lineTo(x1, wy(1)); ctx.stroke();
   ctx.setLineDash([]);
   ctx.fillStyle = COLOURS.off;
-  ctx.fillText("1", 14, wy(1) + 3);
-  ctx.fillText(wMax.toFixed(1), 12, y0 + 4);
+  ctx.fillText("1", x0 - fs, wy(1) + fs / 3);
+  ctx.fillText(wMax.toFixed(1), 12, y0 + fs / 2);
   for (const c of m.curves) {
     ctx.strokeStyle = c.colour;
     ctx.lineWidth = 2;
@@ -206,12 +201,14 @@ function drawCurves(ctx, m, box) {
 
 function drawPlot(ctx, node, width, y, height) {
   const m = plotModel(node);
-  const pad = { l: 30, r: 10, t: 16, b: 28 };
+  // Text keeps TEXT_PX on screen at any zoom: both canvases show graph units at the canvas's zoom.
+  const fs = Math.min(24, Math.max(10, TEXT_PX / (app.canvas?.ds?.scale || 1)));
+  const pad = { l: 2 * fs + 6, r: 10, t: fs + 6, b: (m.flow ? 2 : 1) * (fs + 2) + 8 };
   const x0 = pad.l, x1 = width - pad.r, y0 = y + pad.t, y1 = y + height - pad.b;
   ctx.save();
   ctx.fillStyle = "#1e1e1e";
   ctx.fillRect(8, y, width - 16, height - 4);
-  ctx.font = "10px sans-serif";
+  ctx.font = `${fs}px sans-serif`;
   const problem = m.curves.map((c) => c.problem).find(Boolean);
   if (problem) {
     ctx.fillStyle = COLOURS.bad;
@@ -224,7 +221,7 @@ function drawPlot(ctx, node, width, y, height) {
   const lx = (s) => x0 + ((Math.log(hi) - Math.log(Math.min(Math.max(s, lo), hi))) / (Math.log(hi) - Math.log(lo))) * (x1 - x0);
   const samples = [];
   for (let i = 0; i <= 120; i++) samples.push(Math.exp(Math.log(hi) + (i / 120) * (Math.log(lo) - Math.log(hi))));
-  drawCurves(ctx, m, { x0, x1, y0, y1, lx, samples });
+  drawCurves(ctx, m, { x0, x1, y0, y1, lx, samples, fs });
   // The sampler's evaluations: a tick per model call's σ_edm, lit where the guide runs (the last
   // run's own σ and guide flags once the server has reported one, else the graph's guess).
   const spec = m.curves[0].spec;
@@ -237,26 +234,30 @@ function drawPlot(ctx, node, width, y, height) {
   ctx.strokeStyle = COLOURS.axis;
   ctx.lineWidth = 1;
   ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
-  drawAxisLabels(ctx, m, { x0, x1, y1, lx });
+  drawAxisLabels(ctx, m, { x0, x1, y1, lx, fs });
   const count = m.run ? { guided: m.run.guided, total: m.run.total } : guideEvaluations(spec, m.sigmas, m.sampler);
+  // Until a run reports its σ steps (none arrives for a re-run served from ComfyUI's cache) it is a guess.
   const runs = m.run ? m.run.text
-    : `guide runs ${count.total === null ? "? (adaptive steps)" : `${count.guided}/${count.total} evals`}`
-      + ` · ${m.steps} steps ${m.sampler}${m.known ? "" : " (default)"}`;
-  ctx.fillText(runs, x0, y0 - 4);
+    : `estimate: guide runs ${count.total === null ? "? (adaptive)" : `${count.guided}/${count.total}`}`
+      + ` · ${m.steps} ${m.sampler}${m.known ? "" : " (default)"}`;
+  ctx.fillStyle = COLOURS.text;
+  ctx.fillText(runs, x0 - fs - 4, y0 - 5, x1 - x0 + fs);
+  const glyph = ctx.measureText("0");
   ctx.restore();
   node.__agLastPlot = { guided: count.guided, total: count.total, family: m.family, steps: m.steps, sampler: m.sampler,
-                        lastRun: Boolean(m.run), range: m.range };
+                        lastRun: Boolean(m.run), range: m.range, text: runs, fontPx: fs,
+                        glyphPx: glyph.actualBoundingBoxAscent + glyph.actualBoundingBoxDescent };
 }
 
 const short = (v) => Number(v.toPrecision(3));
 
 /** σ_edm at both ends (∞ at the left for a flow model's pure noise); σ_flow under a flow axis. */
-function drawAxisLabels(ctx, m, { x0, x1, y1, lx }) {
+function drawAxisLabels(ctx, m, { x0, x1, y1, lx, fs }) {
   const [lo, hi] = m.range;
   ctx.fillStyle = COLOURS.text;
-  ctx.fillText(m.infiniteTop ? "σ_edm ∞" : `σ_edm ${short(hi)}`, x0, y1 + 16);
+  ctx.fillText(m.infiniteTop ? "σ_edm ∞" : `σ_edm ${short(hi)}`, x0, y1 + fs + 6);
   const loText = `${short(lo)} (log)`;
-  ctx.fillText(loText, x1 - ctx.measureText(loText).width, y1 + 16);
+  ctx.fillText(loText, x1 - ctx.measureText(loText).width, y1 + fs + 6);
   if (!m.flow) return;
   ctx.fillStyle = COLOURS.off;
   for (const v of FLOW_LABELS) {
@@ -264,7 +265,7 @@ function drawAxisLabels(ctx, m, { x0, x1, y1, lx }) {
     if (s <= lo || s >= hi) continue;
     const text = `σ_flow ${v}`;
     ctx.fillRect(lx(s), y1 + 1, 1, 3);
-    ctx.fillText(text, lx(s) - ctx.measureText(text).width / 2, y1 + 26);
+    ctx.fillText(text, lx(s) - ctx.measureText(text).width / 2, y1 + 2 * fs + 8);
   }
 }
 
@@ -336,8 +337,19 @@ app.registerExtension({
     };
   },
   nodeCreated(node) {
-    const type = typeOf(node);
-    if (SCHEDULE_NODES.has(type) || GUIDED_NODES.has(type) || READ_NODES.has(type)) watch(node);
+    watch(node);  // a plot reads the widgets of any node upstream or downstream
+    // σ widgets shown to 3 decimals (KarrasScheduler's σ_min 0.002 would read 0.00 at its step's 2).
+    for (const w of node.widgets ?? [])
+      if (/^sigma/.test(w.name) && w.type === "number" && w.options && (w.options.precision ?? 0) < 3) w.options.precision = 3;
+  },
+  setup() {  // Vue mode redraws a canvas widget only on triggerDraw: redraw when the zoom moves the text size
+    const canvas = app.canvas;
+    let scale = canvas?.ds?.scale;
+    const drawn = canvas?.onDrawForeground;
+    if (canvas) canvas.onDrawForeground = function (...args) {
+      if (canvas.ds.scale !== scale) { scale = canvas.ds.scale; refreshPlots(app.graph); }
+      return drawn?.apply(this, args);
+    };
   },
   afterConfigureGraph() {
     refreshPlots(app.graph);

@@ -23,12 +23,12 @@ test("a run message becomes ticks at σ_edm and the real count", () => {
   assert.equal(run.ticks[1].sigma, 0.75);
   assert.equal(run.guided, 4);
   assert.equal(run.total, 5);
-  assert.equal(run.text, "guide runs 4/5 (last run)");
+  assert.equal(run.text, "last run: guide runs 4/5");
 });
 
 test("counts fall back to the flags; other messages are ignored", () => {
   const { guide_evaluations, evaluations, ...bare } = MESSAGE;
-  assert.equal(runSummary(bare).text, "guide runs 4/5 (last run)");
+  assert.equal(runSummary(bare).text, "last run: guide runs 4/5");
   assert.equal(runSummary(null), null);
   assert.equal(runSummary({ node: 3 }), null);
 });
