@@ -233,7 +233,7 @@ def edm2_imagenet(g: Graph, preset_name: str, title: str) -> Graph:
     latent = g.add("AutoguidanceEDM2EmptyLatent", (20, 660), channels=4, size=64, batch_size=1)
     guider = guider_for(g, main, guide, cond, w, (360, 0))
     run = edm2_sampling(g, guider, latent, 32, 0, 700, 0)
-    vae = g.add("VAELoader", (360, 480), vae_name="vae-ft-mse-840000-ema-pruned.safetensors")
+    vae = g.add("VAELoader", (20, 880), vae_name="vae-ft-mse-840000-ema-pruned.safetensors")
     decode = g.add("AutoguidanceEDM2VAEDecode", (1040, 240))
     g.link(run, 0, decode, "samples")
     g.link(vae, 0, decode, "vae")
@@ -554,7 +554,7 @@ TITLE = 30  # the title bar, drawn above pos in both canvases
 GAP = 40  # between two boxes
 ROW = 28  # one socket row or widget in Nodes 2.0 (the taller canvas)
 TEXT_ROWS = 3  # a multi-line text widget's rows
-CHAR = 6.5  # px per character of a widget's label or value (12-px sans-serif: ~6)
+CHAR = 7.0  # px per character of a widget's label or value (12-px sans-serif: ~6.6 measured)
 VIEW = (1600, 1000)  # the screen a saved view is made for
 READABLE = 0.65  # the least zoom of a saved view: LiteGraph hides 14-px titles below 8 px (0.57)
 
@@ -587,10 +587,25 @@ def _overlap(a: Node, b: Node) -> bool:
     return across and ay < by + b.size[1] + TITLE + GAP and by < ay + a.size[1] + TITLE + GAP
 
 
+def _beside(a: Node, b: Node) -> bool:
+    """Whether ``b`` starts right of ``a``'s start, within a's height, closer than GAP / 2 to its right edge."""
+    above = b.pos[1] + b.size[1] <= a.pos[1] - TITLE or a.pos[1] + a.size[1] <= b.pos[1] - TITLE
+    return a.pos[0] < b.pos[0] < a.pos[0] + a.size[0] + GAP // 2 and not above
+
+
 def lay_out(g: Graph) -> Graph:
-    """Grow every box to fit both canvases, then move each node that overlaps one above it down."""
+    """Grow every box to fit both canvases; move the columns right of a box that grew into them right,
+    then each node that overlaps one above it down."""
     for node in g.nodes:
         node.size = (max(node.size[0], body_width(node)), max(node.size[1], body_height(node)))
+    for a in sorted(g.nodes, key=lambda n: n.pos[0]):
+        if shift := max(
+            (a.pos[0] + a.size[0] + GAP // 2 - b.pos[0] for b in g.nodes if _beside(a, b)), default=0
+        ):
+            edge = a.pos[0] + 1
+            for n in g.nodes:
+                if n.pos[0] >= edge:
+                    n.pos = (n.pos[0] + shift, n.pos[1])
     moved = True
     while moved:
         moved = False

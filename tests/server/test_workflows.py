@@ -7,7 +7,9 @@ import json
 import re
 
 import pytest
+import torch
 
+from ..web.test_thumbnails import make_thumbnails  # noqa: TID252
 from .workflow_api import (
     FRONTEND_ONLY,
     WORKFLOW_DIR,
@@ -111,10 +113,18 @@ def test_digits_workflow_runs_to_an_image(server, object_info):
     assert status == 200, json.dumps(reply, indent=1)
     entry = wait_for(server, reply["prompt_id"])
     assert entry["status"]["status_str"] == "success", json.dumps(entry["status"], indent=1)
-    files = output_images(server, entry)
+    files = [f for f in output_images(server, entry) if "/temp/" not in f.as_posix()]  # not the preview
     assert len(files) == 8  # batch of 8 digits
     for f in files:
         image = Image.open(f)
         assert image.size == (16, 16)
         lo, hi = image.convert("L").getextrema()
         assert hi - lo > 100, f"{f.name} is blank"  # ink on paper, not a flat field
+    # Its Templates card is this output: the card made from this run equals the committed one at 32 px.
+    thumbs = make_thumbnails()
+    fresh = thumbs.card_from_outputs([[Image.open(f).convert("RGB") for f in files]])
+    card = Image.open(WORKFLOW_DIR / "autoguidance-digits.jpg").convert("L").resize((32, 32), Image.BOX)
+    diff = torch.tensor(list(card.getdata()), dtype=torch.float32) - torch.tensor(
+        list(fresh.convert("L").resize((32, 32), Image.BOX).getdata()), dtype=torch.float32
+    )
+    assert float(diff.abs().mean()) < 6, "the digits card is not this workflow's output"
