@@ -554,7 +554,7 @@ TITLE = 30  # the title bar, drawn above pos in both canvases
 GAP = 40  # between two boxes
 ROW = 28  # one socket row or widget in Nodes 2.0 (the taller canvas)
 TEXT_ROWS = 3  # a multi-line text widget's rows
-CHAR = 7.0  # px per character of a widget's label or value (12-px sans-serif: ~6.6 measured)
+CHAR = 8.0  # px per character of a label or value (Nodes 2.0 combos need ~8 with their arrows)
 VIEW = (1600, 1000)  # the screen a saved view is made for
 READABLE = 0.65  # the least zoom of a saved view: LiteGraph hides 14-px titles below 8 px (0.57)
 
@@ -576,7 +576,7 @@ def body_width(node: Node) -> int:
         )
         if not multiline
     ]
-    return round(50 + CHAR * max(texts, default=0))
+    return round(100 + CHAR * max(texts, default=0))
 
 
 def _overlap(a: Node, b: Node) -> bool:
