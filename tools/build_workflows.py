@@ -588,7 +588,7 @@ def _overlap(a: Node, b: Node) -> bool:
 
 
 def _beside(a: Node, b: Node) -> bool:
-    """Whether ``b`` starts right of ``a``'s start, within a's height, closer than GAP / 2 to its right edge."""
+    """Whether ``b`` starts right of ``a``'s start, beside it, closer than GAP / 2 to its right edge."""
     above = b.pos[1] + b.size[1] <= a.pos[1] - TITLE or a.pos[1] + a.size[1] <= b.pos[1] - TITLE
     return a.pos[0] < b.pos[0] < a.pos[0] + a.size[0] + GAP // 2 and not above
 

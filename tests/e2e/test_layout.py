@@ -31,7 +31,7 @@ CLASSIC = """() => {
       const need = ctx.measureText(w.label ?? w.name).width + ctx.measureText(v).width + 50;
       const bottom = (w.last_y ?? w.y ?? 0) + (w.computedHeight ?? LiteGraph.NODE_WIDGET_HEIGHT ?? 20);
       if (need > n.size[0] || bottom > n.size[1] + 1)
-        problems.push(`${n.id} ${n.type}.${w.name}='${v}': needs ${Math.ceil(need)}x${bottom}, box ${n.size}`);
+        problems.push(`${n.id} ${n.type}.${w.name}=${v}: needs ${Math.ceil(need)}x${bottom}, box ${n.size}`);
     }
   }
   ctx.restore();
