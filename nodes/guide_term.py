@@ -55,7 +55,7 @@ def step_weight(schedule: Schedule, model: Any, sigma: torch.Tensor) -> torch.Te
     return schedule.weight(schedule_sigma(model.model_sampling, sigma))
 
 
-RUN_EVENT = "autoguidance.run"  # the message the schedule widget listens for (web/schedule_widget.js)
+RUN_EVENT = "autoguidance.run"  # the message the schedule widget listens for (web/schedule_math.js)
 
 
 class GuideTerm:
