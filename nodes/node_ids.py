@@ -1,8 +1,8 @@
 """Every node id of the pack: the one list (workflows store these ids forever).
 
-No ComfyUI import, so the core tests and the tools can read it. ``web/schedule_math.js``
-keeps the front end's copy (``NODE_IDS``); ``tests/web/test_node_ids.py`` checks that it
-equals this one and that these are the ids the extension registers.
+No ComfyUI import, so the core tests and the tools can read it. The front end keeps no copy: it
+finds the nodes it plots in their schemas (``plotRole`` in ``web/schedule_math.js``), and
+``tests/web/test_node_ids.py`` checks that it finds these and that the extension registers them.
 """
 
 from __future__ import annotations

@@ -6,9 +6,12 @@ import pytest
 
 from comfyui_autoguidance.nodes import node_ids
 
+from ..web.node_js import needs_node  # noqa: TID252
+from ..web.test_node_ids import check_plot_roles, plot_roles  # noqa: TID252
+
 pytestmark = [pytest.mark.comfyui, pytest.mark.server]
 
-OUR_NODES = list(node_ids.ALL_NODE_IDS)  # the one list; tests/web/test_node_ids.py ties it to the JS
+OUR_NODES = list(node_ids.ALL_NODE_IDS)  # the one list; the front end reads /object_info instead
 
 
 def test_object_info_lists_every_node(server):
@@ -21,6 +24,13 @@ def test_object_info_lists_every_node(server):
     assert guider["display_name"] == "Autoguidance Guider"
     assert info["AutoguidanceScheduleInterval"]["input"]["required"]["sigma_lo"][1]["default"] == 0.28
     assert info["AutoguidanceGuider"]["input"]["optional"]["schedule"][0] == "GUIDANCE_SCHEDULE"
+
+
+@needs_node
+def test_front_end_plots_exactly_our_guided_and_schedule_nodes(server):
+    """web/schedule_widget.js picks its nodes from /object_info (plotRole): on everything served, core's
+    nodes included, exactly ours that guide a sampler or make a schedule, with their widget names."""
+    check_plot_roles(plot_roles(server.get("/object_info")))
 
 
 def test_no_import_error_in_log(server):

@@ -2,9 +2,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  guideEvaluations, karrasSigmas, scheduleFromWidgets, sigmaRange, specFromWidgets, specProblem, weightAt,
+  familyInfo, guideEvaluations, karrasSigmas, scheduleFromWidgets, specFromWidgets, specProblem, weightAt,
 } from "../../web/schedule_math.js";
 import { evaluationSigmas } from "../../web/sampler_evaluations.js";
+
+const KNOTS = ["sigmas", "weights"];  // a schedule node's widget names, as its schema lists them
+const RAMP = ["w_start", "w_end", "sigma_start", "sigma_end", "space", "shape"];
 
 test("constant and interval weights", () => {
   assert.equal(weightAt({ kind: "constant", w: 2.1 }, 3.0), 2.1);
@@ -24,8 +27,8 @@ test("ramp in log sigma, halfway at the geometric mean", () => {
 });
 
 test("knots in either order give the same curve", () => {
-  const down = specFromWidgets("AutoguidanceScheduleKnots", { sigmas: "80, 5, 1, 0.1", weights: "1.5, 2.5, 2.0, 1.0" });
-  const up = specFromWidgets("AutoguidanceScheduleKnots", { sigmas: "0.1; 1; 5; 80", weights: "1.0; 2.0; 2.5; 1.5" });
+  const down = specFromWidgets(KNOTS, { sigmas: "80, 5, 1, 0.1", weights: "1.5, 2.5, 2.0, 1.0" });
+  const up = specFromWidgets(KNOTS, { sigmas: "0.1; 1; 5; 80", weights: "1.0; 2.0; 2.5; 1.5" });
   assert.deepEqual(down.sigmas, [80, 5, 1, 0.1]);  // the spec keeps what was written
   for (const s of [0.05, 0.3, Math.sqrt(5), 5, 30, 1000]) assert.equal(weightAt(down, s), weightAt(up, s));
   assert.equal(weightAt(down, 5), 2.5);
@@ -35,19 +38,19 @@ test("knots in either order give the same curve", () => {
 
 test("invalid schedules are reported, not drawn", () => {
   assert.match(specProblem({ kind: "interval", w: 2, sigma_lo: 3, sigma_hi: 1 }), /^interval schedule: sigma_lo must be below/);
-  assert.match(scheduleFromWidgets("AutoguidanceScheduleKnots", { sigmas: "1, x", weights: "1, 2" }).problem,
+  assert.match(scheduleFromWidgets(KNOTS, { sigmas: "1, x", weights: "1, 2" }).problem,
                /^knots schedule: 'sigmas' must be numbers/);
   // A log ramp cannot reach σ = 0 (log 0 = −∞): refused, as the node refuses it.
   const toZero = { w_start: 3, w_end: 1, sigma_start: 14.6, sigma_end: 0, space: "log", shape: "linear" };
-  assert.match(scheduleFromWidgets("AutoguidanceScheduleRamp", toZero).problem, /sigma_end must be a noise level with σ > 0/);
-  assert.equal(scheduleFromWidgets("AutoguidanceScheduleRamp", { ...toZero, space: "linear" }).problem, null);
+  assert.match(scheduleFromWidgets(RAMP, toZero).problem, /sigma_end must be a noise level with σ > 0/);
+  assert.equal(scheduleFromWidgets(RAMP, { ...toZero, space: "linear" }).problem, null);
   assert.equal(specProblem({ kind: "constant", w: 2 }), null);
-  assert.equal(specFromWidgets("KSampler", {}), null);
+  assert.equal(specFromWidgets(null, {}), null);  // not a schedule node
 });
 
 test("sigma range lookup: one function, EDM2's range by default", () => {
-  assert.deepEqual(sigmaRange("edm2"), [0.002, 80.0]);
-  assert.deepEqual(sigmaRange("nonsense"), sigmaRange("edm2"));
+  assert.deepEqual(familyInfo("edm2").range, [0.002, 80.0]);
+  assert.deepEqual(familyInfo("nonsense"), familyInfo("edm2"));
 });
 
 test("EDM schedule: 32 Heun steps make 63 evaluations; the interval's count is its sigma count", () => {

@@ -23,8 +23,9 @@ from .node_js import needs_node, run_js
 pytestmark = needs_node
 
 SPEC = {"kind": "interval", "w": 2.0, "sigma_lo": 0.28, "sigma_hi": 5.42}
-WIDGET_JS = """import {flowSimpleSigmas, guideEvaluations, specFromWidgets, toEdm} from './web/schedule_math.js';
-const spec = specFromWidgets('AutoguidanceScheduleInterval', {w: 2, sigma_lo: 0.28, sigma_hi: 5.42});
+WIDGET_JS = """import {flowSimpleSigmas, guideEvaluations, specFromWidgets, toEdm}
+  from './web/schedule_math.js';
+const spec = specFromWidgets(['w', 'sigma_lo', 'sigma_hi'], {w: 2, sigma_lo: 0.28, sigma_hi: 5.42});
 const count = (kind, sigmas) => guideEvaluations(spec, sigmas.map((s) => toEdm(kind, s)), 'euler');
 console.log(JSON.stringify({
   own: flowSimpleSigmas('flux', DATA.steps),

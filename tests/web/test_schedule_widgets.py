@@ -19,7 +19,12 @@ from comfyui_autoguidance.nodes.node_ids import (
     SCHEDULE_NODE_IDS,
     SCHEDULE_RAMP,
 )
-from comfyui_autoguidance.nodes.schedule_widgets import schedule_from_widgets, schedule_spec, widget_values
+from comfyui_autoguidance.nodes.schedule_widgets import (
+    WIDGETS,
+    schedule_from_widgets,
+    schedule_spec,
+    widget_values,
+)
 
 from .node_js import REPO, needs_node, run_js
 
@@ -124,8 +129,8 @@ def _workflow_cases() -> dict[str, tuple[str, dict, dict | None]]:
 WORKFLOW_CASES = _workflow_cases()
 JS = """import {scheduleFromWidgets, weightAt} from './web/schedule_math.js';
 const out = {};
-for (const [name, [type, values, inner]] of Object.entries(DATA.cases)) {
-  const {spec, problem} = scheduleFromWidgets(type, values, inner);
+for (const [name, [names, values, inner]] of Object.entries(DATA.cases)) {
+  const {spec, problem} = scheduleFromWidgets(names, values, inner);
   out[name] = {spec, problem, weights: spec && !problem ? DATA.sigmas.map((s) => weightAt(spec, s)) : null};
 }
 console.log(JSON.stringify(out));"""
@@ -145,7 +150,9 @@ def python_side(node_id: str, values: dict, inner: dict | None) -> dict:
 
 @pytest.fixture(scope="module")
 def js_results() -> dict:
+    # The front end knows a schedule node by its widget names (its schema, as /object_info serves it).
     cases = {**WORKFLOW_CASES, **EDGE_CASES}
+    cases = {name: (WIDGETS[node_id], *rest) for name, (node_id, *rest) in cases.items()}
     return run_js(JS, {"cases": cases, "sigmas": [float(s) for s in SIGMAS]})
 
 
