@@ -191,7 +191,12 @@ def close_dialogs(p) -> None:
 @pytest.fixture
 def page(browser, ui_server, front_end, request):
     vue = "mode" in request.fixturenames and request.getfixturevalue("mode") == "vue"
-    for setting, value in (("Comfy.VueNodes.Enabled", vue), ("Comfy.TutorialCompleted", True)):
+    settings = (
+        ("Comfy.VueNodes.Enabled", vue),
+        ("Comfy.TutorialCompleted", True),
+        ("Comfy.Minimap.Visible", False),
+    )
+    for setting, value in settings:
         status, _ = ui_server.post(f"/settings/{setting}", value)
         assert status == 200, (setting, status)
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
