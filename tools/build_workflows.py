@@ -556,6 +556,7 @@ ROW = 28  # one socket row or widget in Nodes 2.0 (the taller canvas)
 TEXT_ROWS = 3  # a multi-line text widget's rows
 CHAR = 8.0  # px per character of a label or value (Nodes 2.0 combos need ~8 with their arrows)
 VIEW = (1600, 1000)  # the screen a saved view is made for
+CHROME = (60, 80)  # left and top of it that the front end's side bar and floating tool bars cover (1.58)
 READABLE = 0.65  # the least zoom of a saved view: LiteGraph hides 14-px titles below 8 px (0.57)
 
 
@@ -628,17 +629,19 @@ def bounds(g: Graph) -> tuple[int, int, int, int]:
 
 
 def opening_view(g: Graph) -> dict[str, Any]:
-    """The saved view (``extra.ds``): the whole graph on a VIEW screen where titles stay readable,
-    else its top left at READABLE zoom. LiteGraph draws a point p at (p + offset) · scale."""
+    """The saved view (``extra.ds``): the whole graph in the part of a VIEW screen the front end's bars
+    leave free, where titles stay readable, else its top left at READABLE zoom. LiteGraph draws a
+    point p at (p + offset) · scale."""
     x, y, w, h = bounds(g)
     margin = 40
-    scale = min(1.0, (VIEW[0] - 2 * margin) / w, (VIEW[1] - 2 * margin) / h)
+    free = (VIEW[0] - CHROME[0], VIEW[1] - CHROME[1])
+    scale = min(1.0, (free[0] - 2 * margin) / w, (free[1] - 2 * margin) / h)
     if scale >= READABLE:  # centred
         cx, cy = x + w / 2, y + h / 2
-        offset = [VIEW[0] / 2 / scale - cx, VIEW[1] / 2 / scale - cy]
+        offset = [(CHROME[0] + free[0] / 2) / scale - cx, (CHROME[1] + free[1] / 2) / scale - cy]
     else:  # the top left, readable
         scale = READABLE
-        offset = [margin / scale - x, margin / scale - y]
+        offset = [(CHROME[0] + margin) / scale - x, (CHROME[1] + margin) / scale - y]
     return {"scale": round(scale, 3), "offset": [round(v, 1) for v in offset]}
 
 

@@ -7,7 +7,7 @@ made from, so a test can tell that a thumbnail belongs to the committed workflow
   shows its output. It is queued on a real ComfyUI server (127.0.0.1, a throw-away base directory) and
   the images of its Save Image nodes are laid out by ``card_from_outputs``: one node's batch as a
   near-square grid, several nodes one row each, enlarged with nearest neighbour.
-  ``tests/server/test_thumbnails.py`` runs each again and compares.
+  ``tests/server/test_workflows.py`` runs the digits workflow again and compares.
 - ``graph``: a workflow whose models cannot be bundled (SD1.5, SDXL, SD3.5, Flux, EDM2 ImageNet)
   shows a crop of its key nodes in the classic canvas at zoom 1 (Chromium, Playwright, the server's
   front end) under a banner saying that it is the graph, not an output. The same graph run on tiny
