@@ -19,10 +19,12 @@ needs_node = pytest.mark.skipif(
 def run_js(body: str, data: object = None) -> object:
     """Run ``body`` as an ES module in the repo root with ``DATA`` bound to ``data``; it must
     ``console.log(JSON.stringify(result))`` once."""
-    script = f"const DATA = JSON.parse(process.argv[1]);\n{body}"
+    # DATA comes on stdin: a whole /object_info answer is over the argument-length limit.
+    script = f"const DATA = JSON.parse((await import('node:fs')).readFileSync(0, 'utf8'));\n{body}"
     out = subprocess.run(
-        [NODE, "--input-type=module", "-e", script, json.dumps(data)],
+        [NODE, "--input-type=module", "-e", script],
         cwd=REPO,
+        input=json.dumps(data),
         capture_output=True,
         text=True,
         timeout=60,
