@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from ..server.workflow_api import WORKFLOW_DIR, output_images, wait_for  # noqa: TID252
+from ..server.workflow_api import WORKFLOW_DIR, output_images, wait_for
 from .conftest import close_dialogs
 from .test_ui import REPO, VUE_WITHOUT_CANVAS_WIDGETS, center_on, last_plot, load_workflow
 

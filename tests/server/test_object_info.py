@@ -6,8 +6,8 @@ import pytest
 
 from comfyui_autoguidance.nodes import node_ids
 
-from ..web.node_js import needs_node  # noqa: TID252
-from ..web.test_node_ids import check_plot_roles, plot_roles  # noqa: TID252
+from ..web.node_js import needs_node
+from ..web.test_node_ids import check_plot_roles, plot_roles
 
 pytestmark = [pytest.mark.comfyui, pytest.mark.server]
 

@@ -9,7 +9,7 @@ import re
 import pytest
 import torch
 
-from ..web.test_thumbnails import make_thumbnails  # noqa: TID252
+from ..web.test_thumbnails import make_thumbnails
 from .workflow_api import (
     FRONTEND_ONLY,
     WORKFLOW_DIR,
