@@ -180,12 +180,9 @@ export function specProblem(spec) {
 
 /** A schedule node's spec and the reason it is refused (as schedule_from_widgets raises), one of them null. */
 export function scheduleFromWidgets(names, values, inner = null) {
-  try {
-    const spec = specFromWidgets(names, values, inner);
-    return { spec, problem: spec ? specProblem(spec) : null };
-  } catch (err) {
-    return { spec: null, problem: err.message };
-  }
+  let spec;
+  try { spec = specFromWidgets(names, values, inner); } catch (err) { return { spec: null, problem: err.message }; }
+  return { spec, problem: spec ? specProblem(spec) : null };
 }
 
 // w(σ) (guidance/schedules.py; Python works in float32, this in float64).

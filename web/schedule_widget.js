@@ -1,8 +1,7 @@
 // Draws w(σ) in every node that makes a schedule or applies one to a sampler (plotRole, from the served
 // schemas): a log σ_edm axis over the model's range, the guided region shaded, w = 1 (off) dashed, a tick per
-// model call of the connected sampler: estimated from the graph, then the last run's (RUN_EVENT). Front ends
-// 1.27 to 1.58; in Nodes 2.0 (Vue) mode a canvas widget is redrawn only by its triggerDraw(), so edits and
-// link changes redraw the plots themselves.
+// model call of the connected sampler (estimated from the graph, then the last run's: RUN_EVENT). Front ends
+// 1.27-1.58; Nodes 2.0 (Vue) redraws a canvas widget only on its triggerDraw(), so edits redraw the plots.
 
 import { api } from "../../scripts/api.js";
 import { app } from "../../scripts/app.js";
@@ -17,7 +16,7 @@ const MAX_DEPTH = 16;
 const TEXT_PX = 12;  // plot text on screen (CSS px) at any zoom, between 10 and 24 graph units
 const COLOURS = { curve: "#f0a040", cfg: "#59a6e8", shade: "rgba(240,160,64,0.16)", cfgShade: "rgba(89,166,232,0.12)",
                   off: "#8a8a8a", axis: "#666", text: "#cfcfcf", bad: "#e46060", tickOff: "#555" };
-const FLOW_LABELS = [0.1, 0.5, 0.9];  // σ_flow values labelled under a flow model's axis
+const FLOW_LABELS = [0.9, 0.5, 0.1];  // σ_flow labelled under a flow model's axis, left (high σ) to right
 const LAST_RUNS = new Map();  // runSummary of each guider / patch's last run, by prompt node id
 
 const roleOf = (node) => node?.constructor?.agRole ?? null;
@@ -184,7 +183,8 @@ function drawWeights(ctx, m, { x0, x1, y0, y1, fs }) {
 
 const short = (v) => Number(v.toPrecision(3));
 
-/** σ_edm at both ends (∞ at the left for a flow model's pure noise); σ_flow under a flow axis. */
+/** σ_edm at both ends (∞ at the left for a flow model's pure noise); σ_flow under a flow axis, named by
+ *  the first label only, a label that would overlap the one before left out. */
 function drawAxisLabels(ctx, m, { x0, x1, y1, lx, fs }) {
   const [lo, hi] = m.range;
   const label = (text, x, row = 1) => ctx.fillText(text, x, y1 + row * (fs + 2) + 4);
@@ -192,9 +192,14 @@ function drawAxisLabels(ctx, m, { x0, x1, y1, lx, fs }) {
   label(m.infiniteTop ? "σ_edm ∞" : `σ_edm ${short(hi)}`, x0);
   label(`${short(lo)} (log)`, x1 - ctx.measureText(`${short(lo)} (log)`).width);
   ctx.fillStyle = COLOURS.off;
-  for (const v of FLOW_LABELS.filter((v) => flowToEdm(v) > lo && flowToEdm(v) < hi && m.flow)) {
-    ctx.fillRect(lx(flowToEdm(v)), y1 + 1, 1, 3);
-    label(`σ_flow ${v}`, lx(flowToEdm(v)) - ctx.measureText(`σ_flow ${v}`).width / 2, 2);
+  let right = -Infinity;
+  for (const v of FLOW_LABELS.filter((v) => m.flow && flowToEdm(v) > lo && flowToEdm(v) < hi)) {
+    const x = lx(flowToEdm(v)), text = right === -Infinity ? `σ_flow ${v}` : String(v);
+    const w = ctx.measureText(text).width;
+    ctx.fillRect(x, y1 + 1, 1, 3);
+    if (x - w / 2 <= right) continue;
+    label(text, x - w / 2, 2);
+    right = x + w / 2 + fs / 2;
   }
 }
 
