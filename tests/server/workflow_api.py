@@ -108,10 +108,13 @@ def wait_for(server, prompt_id: str, timeout: float = 300.0) -> dict[str, Any]:
     raise TimeoutError(f"prompt {prompt_id} did not finish in {timeout} s; log:\n{server.log()[-3000:]}")
 
 
-def output_images(server, entry: dict[str, Any]) -> list[Path]:
+def output_images(server, entry: dict[str, Any], kinds: tuple[str, ...] = ("output",)) -> list[Path]:
+    """The image files a finished prompt wrote: saved ones only unless ``kinds`` adds "temp" (previews)."""
     files = []
     for out in entry.get("outputs", {}).values():
         for image in out.get("images", []):
+            if image.get("type", "output") not in kinds:
+                continue
             files.append(
                 server.base / image.get("type", "output") / image.get("subfolder", "") / image["filename"]
             )
