@@ -19,13 +19,19 @@ import contextlib
 import copy
 import inspect
 import os
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import comfy.float as _float
+import comfy.lora as _lora
 import comfy.model_management as _mm
+import comfy.model_patcher as _model_patcher
 import comfy.patcher_extension as _patcher_extension
 import comfy.sampler_helpers as _sampler_helpers
 import comfy.samplers as _samplers
+import comfy.utils as _utils
+import comfy.weight_adapter as _weight_adapter
 import folder_paths as _folder_paths
 import torch
 
@@ -215,3 +221,70 @@ def register_model_folder(name: str, extra_path: str, extensions: set[str]) -> N
         return
     for path in paths:
         _folder_paths.add_model_folder_path(name, path)
+
+
+# ----------------------------------------------------------------------------
+# A pair over one model (nodes/pair/): ``ModelPatcher.patches[key]`` lists ``(strength_patch, data,
+# strength_model, offset, function)``; ``.injections`` (``PatcherInjection``s) run at load.
+
+
+def weight_patches(patcher: Any) -> dict[str, list[tuple]]:
+    return patcher.patches
+
+
+def with_weight_patches(patcher: Any, patches: dict[str, list[tuple]]) -> Any:
+    """A clone with these weight patches and a new ``patches_uuid`` (so ComfyUI re-patches on load)."""
+    clone = patcher.clone()
+    clone.patches, clone.patches_uuid = {k: list(v) for k, v in patches.items()}, uuid.uuid4()
+    return clone
+
+
+def adapter_parts(data: Any) -> tuple[str, tuple] | None:
+    """(``name``, ``weights``) of a ``comfy.weight_adapter.WeightAdapterBase`` ('lora', 'loha', 'lokr', …)."""
+    return (data.name, tuple(data.weights)) if isinstance(data, _weight_adapter.WeightAdapterBase) else None
+
+
+def patched_weight(patches: list[tuple], weight: torch.Tensor, key: str) -> torch.Tensor:
+    """As ``ModelPatcher.patch_weight_to_device`` merges: ``comfy.lora.calculate_weight`` in float32,
+    then ``stochastic_rounding`` (``string_to_seed``: comfy.model_patcher in 0.3.64, comfy.utils later)."""
+    seed = getattr(_utils, "string_to_seed", None) or _model_patcher.string_to_seed
+    out = _lora.calculate_weight(patches, weight.to(torch.float32, copy=True), key)
+    return _float.stochastic_rounding(out, weight.dtype, seed=seed(key))
+
+
+def injections_of(patcher: Any) -> dict[str, list]:
+    return patcher.injections
+
+
+def set_injection_first(patcher: Any, key: str, inject: Callable, eject: Callable) -> None:
+    """``PatcherInjection(inject, eject)`` under ``key``, run before the patcher's other injections."""
+    others = {k: v for k, v in patcher.injections.items() if k != key}
+    patcher.injections = {key: [_patcher_extension.PatcherInjection(inject=inject, eject=eject)], **others}
+
+
+def run_injections(injections: list, patcher: Any, on: bool) -> None:
+    for injection in injections:
+        (injection.inject if on else injection.eject)(patcher)
+
+
+def add_apply_model_wrapper(patcher: Any, key: str, wrapper: Callable) -> None:
+    patcher.add_wrapper_with_key(_patcher_extension.WrappersMP.APPLY_MODEL, key, wrapper)
+
+
+def grow_model_size(patcher: Any, extra_bytes: int) -> None:
+    """``model_size()``, which ComfyUI's loads and partial loads plan with, plus ``extra_bytes``."""
+    patcher.size = patcher.model_size() + int(extra_bytes)
+
+
+def sharing_problem(main: Any, guide: Any) -> str | None:
+    """What two patchers of one model differ by that no pass can switch (``hook_patches``: 0.33.0)."""
+    for name in ("object_patches", "weight_wrapper_patches", "hook_patches"):
+        a, b = getattr(main, name, {}) or {}, getattr(guide, name, {}) or {}
+        if a.keys() != b.keys() or any(a[k] is not b[k] for k in a):
+            return f"different {name}"
+    return None
+
+
+def quantized_param(module: Any, name: str) -> bool:
+    """A weight in a custom format: ``set_<name>``/``convert_<name>`` on the op (fp8 scaled, GGUF)."""
+    return hasattr(module, f"set_{name}") or hasattr(module, f"convert_{name}")

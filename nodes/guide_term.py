@@ -23,6 +23,7 @@ import torch
 from ..guidance import Schedule, guidance_term
 from . import _api
 from .noise_scale import schedule_sigma
+from .pair.shared_weights import rides_on
 
 
 def process_guide_conds(
@@ -144,8 +145,9 @@ class GuideTerm:
 
 
 def attach_guide(main: Any, term: GuideTerm) -> Any:
-    """A clone of ``main`` that loads the term's guide with it and adds ``term`` to every step."""
-    patched = _api.with_additional_model(main, term.guide)
+    """A clone of ``main`` that loads the term's guide with it and adds ``term`` to every step (a guide
+    over the main's own weights, nodes/pair/shared_weights.py, is loaded with them already)."""
+    patched = main.clone() if rides_on(main, term.guide) else _api.with_additional_model(main, term.guide)
     patched.set_model_sampler_pre_cfg_function(term)
     _api.add_run_wrapper(patched, RUN_EVENT, term.around_run)
     return patched

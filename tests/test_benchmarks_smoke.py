@@ -19,6 +19,7 @@ SCRIPTS = {  # script: (needs ComfyUI, a line its table must contain)
     "interval_payback.py": (True, "| schedule | evaluations |"),
     "ag_vs_cfg.py": (True, "| guidance | s / step | vs no guidance |"),
     "memory.py": (True, "| case | peak RSS (MiB) |"),
+    "lora_pair.py": (True, "| loader | adapter |"),
 }
 
 

@@ -125,3 +125,98 @@ def edm2_class_cond(index: int, label_dim: int, unconditional: bool = False) -> 
         mix=0.0,
         unconditional=unconditional,
     ).result[0]
+
+
+# ----------------------------------------------------------------------------
+# ComfyUI models and LoRA files for the shared-weights pair (tests/nodes, benchmarks).
+
+
+def sd15_patcher(seed: int, model_channels: int = 32, context_dim: int = 32, image_size: int = 32) -> Any:
+    """A small SD1.5-style UNet built by ComfyUI's own SD15 config/BaseModel, in a ModelPatcher, with
+    seeded weights (ComfyUI skips weight init: weights come from files)."""
+    import comfy.model_base
+    import comfy.model_patcher
+    import comfy.supported_models
+
+    unet_config = {
+        "context_dim": context_dim, "model_channels": model_channels, "use_linear_in_transformer": False,
+        "adm_in_channels": None, "use_temporal_attention": False, "in_channels": 4, "out_channels": 4,
+        "num_res_blocks": [1, 1], "channel_mult": [1, 2], "transformer_depth": [1, 1],
+        "transformer_depth_output": [1, 1, 1, 1], "transformer_depth_middle": 1,
+        "use_spatial_transformer": True, "legacy": False, "image_size": image_size, "num_heads": 4,
+        "num_head_channels": -1, "dtype": torch.float32,
+    }  # fmt: skip
+    config = comfy.supported_models.SD15(unet_config)
+    config.set_inference_dtype(torch.float32, None)
+    torch.manual_seed(seed)
+    model = comfy.model_base.BaseModel(config, device="cpu")
+    with torch.no_grad():
+        for name, p in model.diffusion_model.named_parameters():
+            norm = "norm" in name and name.endswith("weight")
+            p.copy_(1.0 + 0.1 * torch.randn_like(p) if norm else 0.1 * torch.randn_like(p))
+    model.eval()
+    cpu = torch.device("cpu")
+    return comfy.model_patcher.ModelPatcher(model, load_device=cpu, offload_device=cpu)
+
+
+def lora_targets(state_dict: dict[str, torch.Tensor], convs: bool = True) -> list[str]:
+    """The weights a typical LoRA trains: attention/MLP Linears of the transformer blocks, and (with
+    ``convs``) the residual blocks' 3×3 convolutions and the down-sampling one."""
+    keys = []
+    for key, w in state_dict.items():
+        if not (key.startswith("diffusion_model.") and key.endswith(".weight")):
+            continue
+        if (w.ndim == 2 and ".transformer_blocks." in key) or (convs and w.ndim == 4 and w.shape[-1] == 3):
+            keys.append(key)
+    return keys
+
+
+def lora_file(
+    state_dict: dict[str, torch.Tensor],
+    kind: str,
+    keys: list[str],
+    rank: int = 4,
+    delta: float = 0.02,
+    seed: int = 0,
+) -> dict[str, torch.Tensor]:
+    """A random adapter file for ``keys`` in the format ComfyUI's LoraLoader reads: ``kind`` 'lora',
+    'loha' or 'lokr', each ΔW with entries of standard deviation about ``delta`` (alpha = rank)."""
+    g = torch.Generator().manual_seed(seed)
+    out: dict[str, torch.Tensor] = {}
+    for key in keys:
+        w, name = state_dict[key], key[: -len(".weight")]
+        rows, cols = w.shape[0], w[0].numel()
+        rand = lambda *shape, s: torch.randn(*shape, generator=g) * s  # noqa: E731
+        out[f"{name}.alpha"] = torch.tensor(float(rank))
+        if kind == "lora":
+            s = (delta / rank**0.5) ** 0.5
+            out[f"{name}.lora_up.weight"] = rand(rows, rank, *(1,) * (w.ndim - 2), s=s)
+            out[f"{name}.lora_down.weight"] = rand(rank, *w.shape[1:], s=s)
+        elif kind == "loha":
+            s = (delta / rank) ** 0.25
+            for i in (1, 2):
+                out[f"{name}.hada_w{i}_a"], out[f"{name}.hada_w{i}_b"] = (
+                    rand(rows, rank, s=s),
+                    rand(rank, cols, s=s),
+                )
+        else:
+            a, b = (4 if rows % 4 == 0 else 1), (4 if w.shape[1] % 4 == 0 else 1)
+            s = (delta / rank**0.5) ** 0.5
+            out[f"{name}.lokr_w1"] = rand(a, b, s=1.0)
+            out[f"{name}.lokr_w2_a"] = rand(rows // a, rank, s=s)
+            out[f"{name}.lokr_w2_b"] = rand(rank, cols // b, s=s)
+    return out
+
+
+def patcher_copy(patcher: Any) -> Any:
+    """A new ModelPatcher over a deep copy of ``patcher``'s clean model (0.4.0+ model configs answer any
+    attribute, so the config stays shared): a second, separate model for references."""
+    import copy
+
+    import comfy.model_patcher
+
+    config = patcher.model.model_config
+    model = copy.deepcopy(patcher.model, memo={id(config): config})
+    return comfy.model_patcher.ModelPatcher(
+        model, load_device=patcher.load_device, offload_device=patcher.offload_device
+    )
