@@ -288,3 +288,14 @@ def sharing_problem(main: Any, guide: Any) -> str | None:
 def quantized_param(module: Any, name: str) -> bool:
     """A weight in a custom format: ``set_<name>``/``convert_<name>`` on the op (fp8 scaled, GGUF)."""
     return hasattr(module, f"set_{name}") or hasattr(module, f"convert_{name}")
+
+
+def context_width(model: Any) -> int | None:
+    """The text-embedding width a ``BaseModel`` reads, from ``model_config.unet_config`` (UNet
+    ``context_dim``, Flux ``context_in_dim``, SD3's context embedder, …); None if unknown."""
+    config = getattr(getattr(model, "model_config", None), "unet_config", None) or {}
+    for key in ("context_dim", "context_in_dim", "text_dim", "cap_feat_dim"):
+        if isinstance(config.get(key), int) and config[key] > 1:
+            return config[key]
+    width = (config.get("context_embedder_config") or {}).get("params", {}).get("in_features")
+    return width if isinstance(width, int) else None

@@ -19,7 +19,7 @@ from ..guidance import Constant, Schedule
 from . import _api, node_ids
 from ._api import CFGGuider, io
 from .guide_term import GuideTerm, attach_guide, step_weight
-from .pair.checks import check_conditioning, check_pair
+from .pair.checks import check_conditioning, check_pair, check_text_width
 from .pair.shared_weights import share_weights
 from .sockets import MIX_TIP, model_inputs, node_id, schedule_input, w_input
 
@@ -169,6 +169,7 @@ class AutoguidanceGuider(io.ComfyNode):
             ("guide_positive", guide_positive, guide_model),
         ):
             check_conditioning(GUIDER_NAME, socket, target, cond)
+        check_text_width(GUIDER_NAME, model, guide_model, guide_positive)
         model, guide = share_weights(GUIDER_NAME, model, guide_model)
         ag = schedule if schedule is not None else Constant(w)
         term = GuideTerm(guide, ag, guide_positive, node_id(cls))

@@ -16,7 +16,7 @@ from ..guidance import Constant, Schedule
 from . import node_ids
 from ._api import io
 from .guide_term import GuideTerm, attach_guide
-from .pair.checks import check_conditioning, check_pair
+from .pair.checks import check_conditioning, check_pair, check_text_width
 from .pair.shared_weights import share_weights
 from .sockets import model_inputs, node_id, schedule_input, w_input
 
@@ -62,6 +62,7 @@ class AutoguidanceModelPatch(io.ComfyNode):
     def execute(cls, model, guide_model, w, schedule=None, guide_positive=None) -> io.NodeOutput:
         check_pair(PATCH_NAME, model, guide_model)
         check_conditioning(PATCH_NAME, "guide_positive", guide_model, guide_positive)
+        check_text_width(PATCH_NAME, model, guide_model, guide_positive)
         main, guide = share_weights(PATCH_NAME, model, guide_model)
         schedule = schedule if schedule is not None else Constant(w)
         return io.NodeOutput(patch_model(main, guide, schedule, node_id(cls), guide_positive))

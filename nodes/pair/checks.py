@@ -15,6 +15,7 @@ import logging
 import math
 from typing import Any
 
+from .. import _api
 from ..noise_scale import noise_kind, noise_multiplier, sigma_range
 
 log = logging.getLogger(__name__)
@@ -96,3 +97,17 @@ def check_conditioning(node: str, socket: str, model: Any, conditioning: Any) ->
     problem = accepts(conditioning)
     if problem:
         raise ValueError(f"{node}: '{socket}' does not fit {describe(model)}: {problem}")
+
+
+def check_text_width(node: str, main: Any, guide: Any, guide_positive: Any) -> None:
+    """A guide that reads another text encoder's embeddings (another width, e.g. Flux.2 Klein 4B under
+    Klein 9B) cannot take the main model's prompt: refuse it before sampling without ``guide_positive``."""
+    main_width, guide_width = _api.context_width(main.model), _api.context_width(guide.model)
+    if guide_positive is not None or None in (main_width, guide_width) or main_width == guide_width:
+        return
+    raise ValueError(
+        f"{node}: the guide {describe(guide)} reads text embeddings {guide_width} wide, the main model "
+        f"{describe(main)} {main_width} wide: they use different text encoders, so the main model's "
+        "prompt cannot drive the guide. Encode the prompt with the guide's own text encoder and connect "
+        "it to 'guide_positive'."
+    )

@@ -143,3 +143,49 @@ def test_flow_pair_with_another_noise_multiplier_is_refused():
     guide.add_object_patch("model_sampling", scaled)
     with pytest.raises(ValueError, match=r"different noise multipliers \(1 vs 0\.5\)"):
         run_node("AutoguidanceModelPatch", main, guide, None)
+
+
+def width_pairs() -> list[tuple[fam.Family, fam.Family]]:
+    """(main, guide) reading text embeddings of different widths: Klein 9B over 4B (0.4+), and an
+    SD1.5-style UNet over one with another ``context_dim`` (any version)."""
+    sd15 = family("sd15")
+    narrow = fam.Family(
+        "sd15_48", "SD15", {**sd15.unet_config, "context_dim": 48}, fam.cross(48), sd15.latent
+    )
+    found = [(sd15, narrow)]
+    if fam.is_current():
+        found.append((fam.FLUX2_KLEIN_9B, fam.FLUX2_KLEIN_4B))
+    return found
+
+
+@pytest.mark.parametrize("node_name", NODES)
+def test_guide_reading_another_text_width_needs_guide_positive(node_name, loads):
+    """Must-show 4: without 'guide_positive' the main model's prompt cannot reach a guide with another
+    text encoder; both nodes refuse at execute time, naming the socket and both widths, nothing loaded
+    (it used to fail inside the first step with a 'mat1 and mat2' shape error)."""
+    from comfyui_autoguidance.nodes import _api
+
+    for main_family, guide_family in width_pairs():
+        main, guide = runs.build(main_family, 1), runs.build(guide_family, 2)
+        widths = _api.context_width(main.model), _api.context_width(guide.model)
+        assert widths[0] != widths[1] and None not in widths
+        pattern = (
+            rf"reads text embeddings {widths[1]} wide, the main model .* {widths[0]} wide.*'guide_positive'"
+        )
+        with pytest.raises(ValueError, match=pattern):
+            run_node(node_name, main, guide, runs.conditioning(main_family, 1))
+        assert loads == []
+        guide_positive = runs.conditioning(guide_family, 2)
+        if node_name == "AutoguidanceGuider":
+            from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
+
+            AutoguidanceGuider.execute(
+                model=main, guide_model=guide, positive=runs.conditioning(main_family, 1), w=2.0, cfg=1.0,
+                guide_positive=guide_positive,
+            )  # fmt: skip
+        else:
+            from comfyui_autoguidance.nodes.model_patch import AutoguidanceModelPatch
+
+            AutoguidanceModelPatch.execute(
+                model=main, guide_model=guide, w=2.0, guide_positive=guide_positive
+            )
