@@ -139,11 +139,14 @@ def test_guide_at_lower_strength_and_pairs_of_different_loras(base):
 
 
 def test_ksampler_patch_runs_the_same_pair(comfy, base):
-    """Both nodes, one seam: the KSampler patch over the shared pair gives the guider's sample."""
+    """Both nodes, one seam: the KSampler patch over the shared pair gives the guider's sample, here
+    with an interval schedule (the guide pass runs only inside it)."""
+    from comfyui_autoguidance.guidance import Constant, Interval
     from comfyui_autoguidance.nodes.model_patch import AutoguidanceModelPatch
 
     main = load_with("LoraLoader")(base, adapter_file(base, "lora", "LoraLoader"))
-    patched = AutoguidanceModelPatch.execute(model=main, guide_model=base, w=W).result[0]
+    schedule = Interval(Constant(W), 0.28, 5.42)
+    patched = AutoguidanceModelPatch.execute(model=main, guide_model=base, w=W, schedule=schedule).result[0]
     assert patched.get_nested_additional_models() == []  # nothing more to load: one copy
     noise = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0))
     via_patch = comfy.sample.sample(
@@ -159,7 +162,9 @@ def test_ksampler_patch_runs_the_same_pair(comfy, base):
         seed=0,
         disable_pbar=True,
     )
-    via_guider = run_guider(make_guider(main, base), sigmas(base))
+    guider = make_guider(main, base, schedule=schedule)
+    via_guider = run_guider(guider, sigmas(base))
+    assert 0 < guider.guide_calls < 5  # heun, 3 steps: 5 evaluations, some outside the interval
     torch.testing.assert_close(via_patch, via_guider, rtol=1e-5, atol=1e-5)
 
 
@@ -246,3 +251,111 @@ def test_main_patcher_size_counts_what_it_holds_and_is_loaded_alone(comfy, base)
     finally:
         comfy.model_management.load_models_gpu = original
     assert [len(m) for m in loads] == [1] and loads[0][0].model is base.model
+
+
+def test_nothing_is_patched_between_passes(comfy, base):
+    """The adapter never touches the weights: a LoRA pair merges, patches and unpatches nothing while it
+    samples, however many steps, and every weight keeps its storage."""
+    import comfy.lora
+    import comfy.model_patcher as mp
+
+    main = load_with("LoraLoader")(base, adapter_file(base, "lora", "LoraLoader"))
+    counts: dict[str, int] = {}
+    targets = {
+        (mp.ModelPatcher, "patch_weight_to_device"),
+        (mp.ModelPatcher, "unpatch_model"),
+        (comfy.lora, "calculate_weight"),
+    }
+    originals = {(owner, name): getattr(owner, name) for owner, name in targets}
+
+    def counting(name, fn):
+        def spy(*args, **kwargs):
+            counts[name] = counts.get(name, 0) + 1
+            return fn(*args, **kwargs)
+
+        return spy
+
+    storages = {k: v.untyped_storage().data_ptr() for k, v in base.model.state_dict().items()}
+    per_run = []
+    try:
+        for (owner, name), fn in originals.items():
+            setattr(owner, name, counting(name, fn))
+        for steps in (2, 6):
+            comfy.model_management.unload_all_models()
+            counts.clear()
+            run_guider(make_guider(main, base), sigmas(base, steps))
+            per_run.append(dict(counts))
+    finally:
+        for (owner, name), fn in originals.items():
+            setattr(owner, name, fn)
+        comfy.model_management.unload_all_models()
+    assert per_run[0] == per_run[1] and not per_run[0].get("calculate_weight")
+    assert {k: v.untyped_storage().data_ptr() for k, v in base.model.state_dict().items()} == storages
+
+
+def test_patches_that_are_not_branches_cost_only_their_layers(comfy, base):
+    """A full-weight diff on the output conv beside a LoRA: that one layer (diff and its LoRA) is merged
+    into a main-pass copy, the LoRA runs as branches elsewhere; exact, and the patcher counts exactly
+    those bytes."""
+    from comfyui_autoguidance.nodes.pair.shared_weights import share_weights
+
+    key = "diffusion_model.out.2.weight"
+    diff = 0.05 * torch.randn(base.model.state_dict()[key].shape, generator=torch.Generator().manual_seed(7))
+    lora = adapter_file(base, "lora", "LoraLoader")
+
+    def with_both(patcher):
+        patched = load_with("LoraLoader")(patcher, lora)
+        patched.add_patches({key: (diff,)}, 1.0)
+        return patched
+
+    shared, _ = share_weights("test", with_both(base), base)
+    # out.2's own LoRA factors are merged into its copy with the diff; every other layer's are branches
+    factors = sum(
+        t.numel() * t.element_size() for k, t in lora.items() if "lora_" in k and ".out.2." not in k
+    )
+    assert shared.model_size() - base.model_size() == factors + diff.numel() * diff.element_size()
+    guider = make_guider(with_both(base), base)
+    steps = record_steps(guider)
+    run_guider(guider, sigmas(base))
+    error, effect = worst_relative_error(steps, separate(base, with_both), separate(base))
+    assert error <= RELATIVE < effect / 100, (error, effect)
+
+
+def test_partial_loading_keeps_both_passes_exact(comfy, base):
+    """ComfyUI's partial load (weights cast per call, the shared patches merged on the fly by its
+    lowvram patches) under the pair's hooks: both passes still equal separate models."""
+    from comfyui_autoguidance.nodes.pair.passes import guide_pass
+    from comfyui_autoguidance.nodes.pair.shared_weights import share_weights
+
+    key = "diffusion_model.input_blocks.1.1.proj_out.weight"
+    diff = 0.05 * torch.randn(base.model.state_dict()[key].shape, generator=torch.Generator().manual_seed(8))
+    lora = adapter_file(base, "lora", "LoraLoader")
+
+    def common(patcher):  # a patch main and guide share: merged once, by ComfyUI
+        patched = patcher.clone()
+        patched.add_patches({key: (diff,)}, 1.0)
+        return patched
+
+    refs = separate(base, lambda p: load_with("LoraLoader")(common(p), lora)), separate(base, common)
+    guide = common(base)
+    shared, _ = share_weights("test", load_with("LoraLoader")(guide, lora), guide)
+    assert key in shared.patches  # shared by both: stays a weight patch
+    x = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(9))
+    sigma, context = torch.tensor([2.0]), text_cond(10)[0][0]
+    cpu = torch.device("cpu")
+    shared.patch_model(cpu, lowvram_model_memory=shared.model_size() // 3)
+    try:
+        cast = [m for m in shared.model.modules() if getattr(m, "comfy_cast_weights", False)]
+        assert cast and any(m._forward_hooks for m in cast)  # partly loaded, hooks on cast layers
+        with torch.no_grad():
+            d1 = shared.model.apply_model(x, sigma, c_crossattn=context)
+            with guide_pass():
+                d0 = shared.model.apply_model(x, sigma, c_crossattn=context)
+    finally:
+        shared.unpatch_model(cpu)
+    comfy.model_management.load_models_gpu(list(refs))
+    with torch.no_grad():
+        expected = [r.model.apply_model(x, sigma, c_crossattn=context) for r in refs]
+    comfy.model_management.unload_all_models()
+    for ours, ref in zip((d1, d0), expected, strict=True):
+        assert float((ours - ref).abs().max() / ref.abs().max()) <= RELATIVE
