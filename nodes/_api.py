@@ -63,6 +63,7 @@ unet_offload_device = _mm.unet_offload_device  # … and its offload device
 check_interrupted = _mm.throw_exception_if_processing_interrupted  # raise when the user pressed Cancel
 get_filename_list = _folder_paths.get_filename_list  # file names under a model folder
 get_full_path = _folder_paths.get_full_path  # (folder, name) → path or None
+add_model_folder_path = _folder_paths.add_model_folder_path  # one more path for a folder (loras, …)
 
 HOST_ATTRIBUTES: dict[str, str] = {
     "model": "ModelPatcher.model: its BaseModel (a torch module)",

@@ -1,7 +1,8 @@
 """``AutoguidanceEDM2Loader``: official EDM2 ``.pkl`` snapshots (read safely) and our ``.safetensors``.
 
 Files are listed from ``models/edm2`` (registered here), ``models/diffusion_models`` and the
-pack's bundled models (``edm2/assets``).
+pack's bundled models (``edm2/assets``). The bundled LoRA for the digits (``edm2/loras``) is added to
+ComfyUI's ``loras`` folder, so its own LoraLoader lists it.
 """
 
 from __future__ import annotations
@@ -23,12 +24,17 @@ NAME = "EDM2 Loader"
 FOLDER = "edm2"
 EXTENSIONS = {".pkl", ".safetensors"}
 BUNDLED = Path(edm2.__file__).resolve().parent / "assets"
+BUNDLED_LORAS = BUNDLED.parent / "loras"  # research/train_digits_lora.py
 DTYPES = {"default": None, "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
 def register_folders() -> None:
-    """Make ``models/edm2`` and the bundled models visible to ComfyUI's file lists."""
+    """Make ``models/edm2``, the bundled models and the bundled LoRA visible to ComfyUI's file lists."""
     _api.register_model_folder(FOLDER, str(BUNDLED), EXTENSIONS)
+    _api.add_model_folder_path("loras", str(BUNDLED_LORAS))
+
+
+register_folders()  # at import, before ComfyUI first lists its LoRAs (core nodes come first)
 
 
 def checkpoint_options() -> list[str]:
