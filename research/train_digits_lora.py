@@ -9,8 +9,9 @@ the LoRA format ComfyUI reads for our EDM2 models (``diffusion_model.net.unet.<l
 …), to ``edm2/loras/`` where the pack registers it as a LoRA folder.
 
 At the end it samples 100 digits each from the base, the base + LoRA, and the base + LoRA guided by
-the bare base (autoguidance, w = 1.25, 1.5, 2) and prints their mean stroke weight (ink: the mean pixel value
-in [0, 1]) beside the real thin and bold digits', and the classifier's accuracy on them.
+the bare base (autoguidance, w = 1.25, 1.5, 2, and w = 2 for σ > 1 only) and prints their mean stroke
+weight (ink: the mean pixel value in [0, 1]) beside the real thin and bold digits', and the classifier's
+accuracy on them.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from comfyui_autoguidance.demos.digits_data import NUM_CLASSES, load_digits_tens
 from comfyui_autoguidance.demos.digits_metrics import load_classifier
 from comfyui_autoguidance.edm2 import EDM2, load, sample
 from comfyui_autoguidance.edm2.layers import MPConv, normalize
+from comfyui_autoguidance.guidance import Constant, Interval
 
 from .edm2_training import edm2_loss
 from .progress import loss_bar
@@ -139,6 +141,8 @@ def evaluate(layers: dict[str, LoRAConv], count: int = 100, seed: int = 1) -> di
     for w in GUIDANCE:
         guided = sample(styled, noise, onehot, guide=base, guidance=w)
         cases[f"base + LoRA, guided by base (w = {w:g})"] = (guided, labels)
+    high = sample(styled, noise, onehot, guide=base, schedule=Interval(Constant(2.0), 1.0, 80.0))
+    cases["base + LoRA, guided by base (w = 2 for σ > 1 only)"] = (high, labels)
     with torch.no_grad():
         return {
             k: (ink(x), float((classifier(x).argmax(1) == y).float().mean())) for k, (x, y) in cases.items()
@@ -161,11 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     metadata = {"base": "digits-main.safetensors", "style": "bold strokes", "rank": str(RANK)}
     save_file(lora_state(layers), str(args.out), metadata=metadata)
     took = time.monotonic() - start
-    print(f"LoRA {args.out} ({args.out.stat().st_size / 1e3:.0f} kB), trained in {took:.0f} s")  # noqa: T201
-    print("| samples | ink (mean pixel) | classifier accuracy |")  # noqa: T201
-    print("| --- | --- | --- |")  # noqa: T201
+    print(f"LoRA {args.out} ({args.out.stat().st_size / 1e3:.0f} kB), trained in {took:.0f} s")
+    print("| samples | ink (mean pixel) | classifier accuracy |")
+    print("| --- | --- | --- |")
     for case, (weight, accuracy) in evaluate(layers).items():
-        print(f"| {case} | {weight:.3f} | {accuracy:.3f} |")  # noqa: T201
+        print(f"| {case} | {weight:.3f} | {accuracy:.3f} |")
     return 0
 
 

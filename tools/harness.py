@@ -186,7 +186,7 @@ def lora_file(
     for key in keys:
         w, name = state_dict[key], key[: -len(".weight")]
         rows, cols = w.shape[0], w[0].numel()
-        rand = lambda *shape, s: torch.randn(*shape, generator=g) * s  # noqa: E731
+        rand = lambda *shape, s: torch.randn(*shape, generator=g) * s
         out[f"{name}.alpha"] = torch.tensor(float(rank))
         if kind == "lora":
             s = (delta / rank**0.5) ** 0.5

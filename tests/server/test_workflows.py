@@ -40,6 +40,7 @@ def test_the_promised_workflows_are_bundled():
         "autoguidance-pair-inspector.json",
         "sd35-large-medium-autoguidance.json",
         "flux1-dev-autoguidance.json",
+        "autoguidance-digits-lora.json",
     } <= set(WORKFLOWS)
 
 
@@ -128,3 +129,27 @@ def test_digits_workflow_runs_to_an_image(server, object_info):
         list(fresh.convert("L").resize((32, 32), Image.BOX).getdata()), dtype=torch.float32
     )
     assert float(diff.abs().mean()) < 6, "the digits card is not this workflow's output"
+
+
+def test_digits_lora_workflow_runs_to_its_images(server, object_info):
+    """Must-show 5: digits-main + the bundled LoRA guided by the bare digits-main (one loader, one copy
+    of the weights), beside the LoRA alone: both rows come back, and guidance pushes further along what
+    the LoRA changed (bolder strokes: more ink per image)."""
+    from PIL import Image, ImageStat
+
+    prompt = to_api_prompt(load_workflow("autoguidance-digits-lora.json"), object_info)
+    status, reply = server.post("/prompt", {"prompt": prompt})
+    assert status == 200, json.dumps(reply, indent=1)
+    entry = wait_for(server, reply["prompt_id"])
+    assert entry["status"]["status_str"] == "success", json.dumps(entry["status"], indent=1)
+    files = output_images(server, entry)
+    rows = {
+        prefix: [f for f in files if f.name.startswith(prefix)] for prefix in ("autoguidance_", "digits_")
+    }
+    assert [len(r) for r in rows.values()] == [8, 8]  # a batch of 8 per row
+    ink = {}
+    for prefix, row in rows.items():
+        images = [Image.open(f).convert("L") for f in row]
+        assert all(i.size == (16, 16) and i.getextrema()[1] - i.getextrema()[0] > 100 for i in images)
+        ink[prefix] = sum(ImageStat.Stat(i).mean[0] for i in images) / len(images)
+    assert ink["autoguidance_"] > ink["digits_"], ink
