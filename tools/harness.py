@@ -220,3 +220,29 @@ def patcher_copy(patcher: Any) -> Any:
     return comfy.model_patcher.ModelPatcher(
         model, load_device=patcher.load_device, offload_device=patcher.offload_device
     )
+
+
+def resident_bytes(modules: list[torch.nn.Module]) -> int:
+    """Bytes of the unique storages of every parameter and buffer of ``modules`` and of the tensors
+    their layers' hooks hold (a shared pair's side branches and per-pass copies; core's bypass
+    adapters): the weights resident for them."""
+    storages: dict[int, int] = {}
+    for model in modules:
+        held = [*model.parameters(), *model.buffers()]
+        for layer in model.modules():
+            for hook in layer._forward_hooks.values():
+                held += getattr(getattr(hook, "__self__", None), "resident", list)()
+            adapter = getattr(getattr(layer.__dict__.get("forward"), "__self__", None), "adapter", None)
+            held += [t for t in getattr(adapter, "weights", ()) if isinstance(t, torch.Tensor)]
+        for t in held:
+            storages[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+    return sum(storages.values())
+
+
+def diffusion_modules(exclude: set[int] = frozenset()) -> list[torch.nn.Module]:
+    """Every ComfyUI UNet alive (``gc``), but those whose ``id`` is in ``exclude``."""
+    import gc
+
+    from comfy.ldm.modules.diffusionmodules.openaimodel import UNetModel
+
+    return [o for o in gc.get_objects() if isinstance(o, UNetModel) and id(o) not in exclude]

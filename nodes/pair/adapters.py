@@ -18,7 +18,7 @@ instead (nodes/pair/passes.py).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -55,52 +55,75 @@ def geometry_of(module: torch.nn.Module) -> Geometry | None:
     return None
 
 
+def _accumulate(out: Tensor, y: Tensor) -> Tensor:
+    """out + y, in place when nothing records gradients (the layer's fresh output is ours to change)."""
+    return out.add_(y) if not torch.is_grad_enabled() else out + y
+
+
 @dataclass(frozen=True)
 class LowRank:
     """h(x) = scale·up(down(x)): ``down`` [r, in, *kernel] is the layer's own convolution (or a
-    [r, in] Linear), ``up`` [out, r] a 1×1 map."""
+    [r, in] Linear), ``up`` [out, r] a 1×1 map. ``scale`` is folded into ``up`` where placed."""
 
     up: Tensor
     down: Tensor
     scale: float
 
-    def __call__(self, x: Tensor, geometry: Geometry) -> Tensor:
+    def add_to(self, out: Tensor, x: Tensor, geometry: Geometry) -> Tensor:
+        """out + h(x); the up-projection accumulates into ``out`` (one fused matmul) where it may."""
+        fused = not torch.is_grad_enabled() and out.is_contiguous()
+        up = self.up if self.scale == 1 else self.up * self.scale
         if geometry.conv_dim == 0:
-            return F.linear(F.linear(x, self.down), self.up) * self.scale
-        up = self.up.reshape(*self.up.shape[:2], *(1,) * geometry.conv_dim)
-        return geometry.conv(geometry.conv(x, self.down), up, spatial=False) * self.scale
+            h = F.linear(x, self.down)  # [..., r]
+            if fused:
+                out.view(-1, out.shape[-1]).addmm_(h.reshape(-1, h.shape[-1]), up.t())
+                return out
+            return out + F.linear(h, up)
+        h = geometry.conv(x, self.down)  # [N, r, *S]
+        if fused:
+            n, r = h.shape[:2]
+            out.view(n, out.shape[1], -1).baddbmm_(up.expand(n, *up.shape), h.reshape(n, r, -1))
+            return out
+        return out + geometry.conv(h, up.reshape(*up.shape, *(1,) * geometry.conv_dim), spatial=False)
 
     def tensors(self) -> list[Tensor]:
         return [self.up, self.down]
 
     def to(self, device: torch.device, dtype: torch.dtype) -> LowRank:
-        return replace(self, up=self.up.to(device, dtype), down=self.down.to(device, dtype))
+        """On ``device`` in ``dtype``, with ``scale`` folded into ``up``."""
+        up = self.up.to(device, dtype) if self.scale == 1 else self.up.to(device, dtype) * self.scale
+        return LowRank(up, self.down.to(device, dtype), 1.0)
 
 
 @dataclass(frozen=True)
 class Kronecker:
     """h(x) = scale·x·kron(w1, w2)ᵀ without forming the product: w1 [a, b], w2 [c, d, *kernel],
-    input channels grouped (b, d), output channels (a, c), as ``torch.kron`` orders them."""
+    input channels grouped (b, d), output channels (a, c), as ``torch.kron`` orders them.
+    ``scale`` is folded into ``w1`` where placed."""
 
     w1: Tensor
     w2: Tensor
     scale: float
 
-    def __call__(self, x: Tensor, geometry: Geometry) -> Tensor:
-        b, d = self.w1.shape[1], self.w2.shape[1]
+    def add_to(self, out: Tensor, x: Tensor, geometry: Geometry) -> Tensor:
+        """out + h(x)."""
+        w1 = self.w1 if self.scale == 1 else self.w1 * self.scale
+        b, d = w1.shape[1], self.w2.shape[1]
         if geometry.conv_dim == 0:
             z = x.unflatten(-1, (b, d)) @ self.w2.t()  # [..., b, c]
-            return (self.w1 @ z).flatten(-2) * self.scale  # [..., a·c]
+            return _accumulate(out, (w1 @ z).flatten(-2))  # [..., a·c]
         n = x.shape[0]
         z = geometry.conv(x.unflatten(1, (b, d)).flatten(0, 1), self.w2)  # [N·b, c, *S]
-        y = torch.einsum("ab,nbc...->nac...", self.w1, z.unflatten(0, (n, b)))  # [N, a, c, *S]
-        return y.flatten(1, 2) * self.scale
+        y = torch.einsum("ab,nbc...->nac...", w1, z.unflatten(0, (n, b)))  # [N, a, c, *S]
+        return _accumulate(out, y.flatten(1, 2))
 
     def tensors(self) -> list[Tensor]:
         return [self.w1, self.w2]
 
     def to(self, device: torch.device, dtype: torch.dtype) -> Kronecker:
-        return replace(self, w1=self.w1.to(device, dtype), w2=self.w2.to(device, dtype))
+        """On ``device`` in ``dtype``, with ``scale`` folded into ``w1``."""
+        w1 = self.w1.to(device, dtype) if self.scale == 1 else self.w1.to(device, dtype) * self.scale
+        return Kronecker(w1, self.w2.to(device, dtype), 1.0)
 
 
 Branch = LowRank | Kronecker

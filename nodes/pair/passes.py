@@ -74,19 +74,20 @@ class LayerSwitch:
         self.saved: dict[str, torch.nn.Parameter] = {}
         self.handles = [module.register_forward_pre_hook(self.pre), module.register_forward_hook(self.post)]
 
-    def _merged(self, name: str, merge: Merge) -> dict[str, torch.nn.Parameter]:
-        base = self.module._parameters  # the clean weights: the main model merges only shared patches
+    def _merged(self, pass_name: str, merge: Merge) -> dict[str, torch.nn.Parameter]:
+        # The clean weights: the main model merges only the patches both models share.
+        base = dict(self.module.named_parameters(recurse=False))
         return {
             param: torch.nn.Parameter(
                 merge(patches, base[param].detach(), f"{self.plan.path}.{param}"), False
             )
-            for param, patches in self.plan.merges[name].items()
+            for param, patches in self.plan.merges[pass_name].items()
         }
 
     def pre(self, module: torch.nn.Module, args: tuple) -> None:
         copies = self.copies.get(_ACTIVE.get())
         if copies:
-            self.saved = {n: module._parameters[n] for n in copies}
+            self.saved = {n: getattr(module, n) for n in copies}
             module._parameters.update(copies)
 
     def post(self, module: torch.nn.Module, args: tuple, output: Tensor) -> Tensor | None:
@@ -94,9 +95,10 @@ class LayerSwitch:
         branches = self.plan.branches[_ACTIVE.get()]
         if not branches:
             return None
-        x = args[0]
+        geometry, x = self.plan.geometry, args[0]
+        assert geometry is not None  # branches are only planned for Linear/Conv layers
         for branch in self.on(x):
-            output = output + branch(x, self.plan.geometry)
+            output = branch.add_to(output, x, geometry)
         return output
 
     def on(self, x: Tensor) -> list[Branch]:

@@ -14,8 +14,9 @@ and nothing is re-patched between the passes:
   pass and injected back after it: the loader's own branches, off for the bare guide.
 
 The main patcher returned holds the hooks and counts what they hold in its ``model_size()``; the
-guide patcher marks its evaluations as the guide's pass. A pair that differs by what cannot be
-switched per pass (object patches, hooks) gets the old way: a second copy of the weights.
+guide patcher marks its evaluations as the guide's pass. The two passes run one after the other on
+the main model's device (they share its modules). A pair that differs by what cannot be switched
+per pass (object patches, hooks) gets the old way: a second copy of the weights.
 """
 
 from __future__ import annotations
@@ -61,14 +62,11 @@ def _plan_key(plan: LayerPlan, name: str, module: Any, own: dict[str, list], sha
     """Put one weight's differing patches into ``plan``: branches when every patch of both models is
     one (order then does not matter), else a merged copy per pass. True when ``shared`` stays merged."""
     shape = getattr(module, name).shape
-    branches = {p: [_as_branch(q, shape) for q in _without(own[p], shared)] for p in own}
+    found = {p: [_as_branch(q, shape) for q in _without(own[p], shared)] for p in own}
+    branches = {p: [b for b in found[p] if b is not None] for p in own}
     additive = all(_as_branch(q, shape) is not None for q in shared)
-    if (
-        name == "weight"
-        and plan.geometry is not None
-        and additive
-        and None not in branches[MAIN] + branches[GUIDE]
-    ):
+    every = all(len(branches[p]) == len(found[p]) for p in own)
+    if name == "weight" and plan.geometry is not None and additive and every:
         for p in own:
             plan.branches[p] += branches[p]
         return True

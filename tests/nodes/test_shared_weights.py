@@ -8,8 +8,6 @@ applied by the same loader, and another copy left bare.
 
 from __future__ import annotations
 
-import gc
-
 import pytest
 import torch
 
@@ -172,28 +170,6 @@ def test_ksampler_patch_runs_the_same_pair(comfy, base):
 # Memory: what is resident for the pair while it samples.
 
 
-def diffusion_modules() -> list[torch.nn.Module]:
-    from comfy.ldm.modules.diffusionmodules.openaimodel import UNetModel
-
-    return [o for o in gc.get_objects() if isinstance(o, UNetModel)]
-
-
-def resident_bytes(modules: list[torch.nn.Module]) -> int:
-    """Bytes of the unique storages of every parameter and buffer of ``modules`` and of the tensors
-    their layers' hooks hold (side branches, per-pass copies; core's bypass adapters)."""
-    storages: dict[int, int] = {}
-    for model in modules:
-        held = [*model.parameters(), *model.buffers()]
-        for layer in model.modules():
-            for hook in layer._forward_hooks.values():
-                held += getattr(getattr(hook, "__self__", None), "resident", list)()
-            adapter = getattr(getattr(layer.__dict__.get("forward"), "__self__", None), "adapter", None)
-            held += [t for t in getattr(adapter, "weights", ()) if isinstance(t, torch.Tensor)]
-        for t in held:
-            storages[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
-    return sum(storages.values())
-
-
 def resident_while_sampling(guider, before: set[int]) -> int:
     """Resident bytes of the diffusion modules made since ``before`` (ids), measured inside the run."""
     seen = {}
@@ -201,7 +177,7 @@ def resident_while_sampling(guider, before: set[int]) -> int:
 
     def measured(*args, **kwargs):
         out = original(*args, **kwargs)
-        seen.setdefault("bytes", resident_bytes([m for m in diffusion_modules() if id(m) not in before]))
+        seen.setdefault("bytes", harness.resident_bytes(harness.diffusion_modules(exclude=before)))
         return out
 
     guider.predict_noise = measured
@@ -216,9 +192,9 @@ def test_weights_resident_during_sampling_are_one_models(comfy, loader):
     from comfyui_autoguidance.nodes.pair.shared_weights import separate_guide
 
     load = load_with(loader)
-    before = {id(m) for m in diffusion_modules()}
+    before = {id(m) for m in harness.diffusion_modules()}
     base = harness.sd15_patcher(4, model_channels=64)
-    one_model = resident_bytes([base.model.diffusion_model])
+    one_model = harness.resident_bytes([base.model.diffusion_model])
     state = base.model.state_dict()
     main = load(base, harness.lora_file(state, "lora", harness.lora_targets(state, convs=False), rank=4))
     shared = resident_while_sampling(make_guider(main, base), before) / one_model
