@@ -160,7 +160,10 @@ def rides_on(main: Any, guide: Any) -> bool:
 
 
 def separate_guide(node: str, main: Any, guide: Any) -> Any:
-    """A clone of ``guide`` over its own copy of the clean weights (when one fits in memory)."""
+    """The guide itself, or, where it shares weights with ``main``, a clone over its own copy of the
+    clean weights (when one fits in memory): the old way, kept for pairs ``share_weights`` refuses."""
+    if not shares_weights(main, guide):
+        return guide
     size = guide.model_size()
     free = int(_api.get_free_memory(guide.offload_device))
     if size + _HEADROOM_BYTES > free:
