@@ -92,6 +92,8 @@ HOST_ATTRIBUTES: dict[str, str] = {
     "inner_set_conds": "CFGGuider.inner_set_conds(dict): conds by name (set_conds takes two)",
     "set_conds": "CFGGuider.set_conds(positive, negative): our guider's takes negative=None",
     "decode": "VAE.decode(latent) → pixels",
+    "patches": "ModelPatcher.patches: key → [(strength_patch, data, strength_model, offset, function)]",
+    "injections": "ModelPatcher.injections: key → [PatcherInjection], run when the patcher loads",
 }
 """Attributes and methods of ComfyUI objects that other modules read directly: what each is."""
 
@@ -229,10 +231,6 @@ def register_model_folder(name: str, extra_path: str, extensions: set[str]) -> N
 # strength_model, offset, function)``; ``.injections`` (``PatcherInjection``s) run at load.
 
 
-def weight_patches(patcher: Any) -> dict[str, list[tuple]]:
-    return patcher.patches
-
-
 def with_weight_patches(patcher: Any, patches: dict[str, list[tuple]]) -> Any:
     """A clone with these weight patches and a new ``patches_uuid`` (so ComfyUI re-patches on load)."""
     clone = patcher.clone()
@@ -251,10 +249,6 @@ def patched_weight(patches: list[tuple], weight: torch.Tensor, key: str) -> torc
     seed = getattr(_utils, "string_to_seed", None) or _model_patcher.string_to_seed
     out = _lora.calculate_weight(patches, weight.to(torch.float32, copy=True), key)
     return _float.stochastic_rounding(out, weight.dtype, seed=seed(key))
-
-
-def injections_of(patcher: Any) -> dict[str, list]:
-    return patcher.injections
 
 
 def set_injection_first(patcher: Any, key: str, inject: Callable, eject: Callable) -> None:

@@ -78,7 +78,7 @@ def _plan_key(plan: LayerPlan, name: str, module: Any, own: dict[str, list], sha
 
 def plan_pair(main: Any, guide: Any) -> tuple[dict[str, list], list[LayerPlan]] | str:
     """(patches both models share, the layers that differ), or what prevents sharing the weights."""
-    patches = {MAIN: _api.weight_patches(main), GUIDE: _api.weight_patches(guide)}
+    patches = {MAIN: main.patches, GUIDE: guide.patches}
     common: dict[str, list] = {}
     plans: dict[str, LayerPlan] = {}
     for key in sorted(set(patches[MAIN]) | set(patches[GUIDE])):
@@ -102,7 +102,7 @@ class GuidePass:
     model's own injections (core's bypass LoRA) out and the guide's in."""
 
     def __init__(self, main: Any, guide: Any):
-        ours, theirs = _api.injections_of(main), _api.injections_of(guide)
+        ours, theirs = main.injections, guide.injections
         self.main, self.guide = main, guide
         self.off = [
             i for k, v in ours.items() if k != INJECTION_KEY and not _same_list(v, theirs.get(k)) for i in v

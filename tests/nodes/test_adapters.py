@@ -122,7 +122,7 @@ def test_bypass_and_merged_lora_differ_by_rounding_amplified_by_the_network():
     import comfy.model_management as mm
     import comfy.sd
 
-    from ..conftest import harness  # noqa: TID252
+    from ..conftest import harness
 
     if not hasattr(comfy.sd, "load_bypass_lora_for_models"):
         pytest.skip("no LoraLoaderBypass (comfy.sd.load_bypass_lora_for_models) in this ComfyUI")

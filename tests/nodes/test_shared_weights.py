@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ..conftest import harness  # noqa: TID252
+from ..conftest import harness
 from .comfy_env import import_comfy, record_steps, run_guider, text_cond
 
 pytestmark = pytest.mark.comfyui
@@ -213,7 +213,7 @@ def test_main_patcher_size_counts_what_it_holds_and_is_loaded_alone(comfy, base)
     from comfyui_autoguidance.nodes.pair.shared_weights import share_weights
 
     lora = adapter_file(base, "loha", "LoraLoader")
-    shared, rider = share_weights("test", load_with("LoraLoader")(base, lora), base)
+    shared, _ = share_weights("test", load_with("LoraLoader")(base, lora), base)
     factors = sum(t.numel() * t.element_size() for k, t in lora.items() if "hada" in k)
     assert base.model_size() < shared.model_size() <= base.model_size() + 4 * factors  # LoHa's U, V
     guider = make_guider(load_with("LoraLoader")(base, lora), base)
