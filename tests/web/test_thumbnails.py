@@ -15,7 +15,11 @@ import pytest
 from .node_js import REPO
 
 WORKFLOWS = sorted((REPO / "workflows").glob("*.json"))
-BUNDLED_MODELS = ("digits-main.safetensors", "digits-guide.safetensors")
+BUNDLED_MODELS = (
+    "digits-main.safetensors",
+    "digits-guide.safetensors",
+    "digits-bold.safetensors",
+)  # LoRA: edm2/loras
 
 
 def make_thumbnails():
