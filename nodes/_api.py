@@ -42,6 +42,7 @@ from comfy.conds import CONDRegular as CONDRegular
 from comfy.latent_formats import LatentFormat as LatentFormat
 from comfy.model_base import BaseModel as BaseModel
 from comfy.model_base import ModelType as ModelType
+from comfy.model_management import InterruptProcessingException as InterruptProcessingException  # Cancel
 from comfy.model_patcher import ModelPatcher as ModelPatcher
 from comfy.model_patcher import create_model_options_clone
 from comfy.model_sampling import EDM as EDM
@@ -202,6 +203,59 @@ def loaded_for_sampling(
     finally:
         patcher.cleanup()
         _sampler_helpers.cleanup_models(cond_dict, models)
+
+
+# ----------------------------------------------------------------------------
+# Devices and worker threads (nodes/pair/devices.py, nodes/pair/device_node.py).
+
+
+def add_step_wrapper(patcher: Any, key: str, wrapper: Any) -> None:
+    """Wrap every evaluation: ``wrapper(executor, x, timestep, model_options, seed)`` around
+    ``CFGGuider.predict_noise`` (``WrappersMP.PREDICT_NOISE``; ``executor.class_obj`` is the guider)."""
+    patcher.add_wrapper_with_key(_patcher_extension.WrappersMP.PREDICT_NOISE, key, wrapper)
+
+
+def device_thread_pool(devices: list[torch.device]) -> Any | None:
+    """``comfy.multigpu.MultiGPUThreadPool(devices)`` (0.23+; ``submit`` / ``get_result`` /
+    ``shutdown``, a thread per device made current), or None where it does not exist (0.3.64)."""
+    try:
+        from comfy.multigpu import MultiGPUThreadPool
+    except ImportError:
+        return None
+    return MultiGPUThreadPool(devices)
+
+
+def set_reload(patcher: Any, factory: Any, args: tuple) -> None:
+    """``ModelPatcher.cached_patcher_init`` (0.33.0; none on 0.3.64): how Select Model Device and
+    MultiGPU CFG Split load another copy, ``factory(*args)`` (or with ``disable_dynamic=True``)."""
+    if hasattr(patcher, "cached_patcher_init"):
+        patcher.cached_patcher_init = (factory, args)
+
+
+def model_device_options() -> list[str]:
+    """Device choices ("default", "cpu", "gpu:N" with 2+ GPUs): 0.33's ``get_gpu_device_options``."""
+    if hasattr(_mm, "get_gpu_device_options"):
+        return list(_mm.get_gpu_device_options())
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    return ["default", "cpu"] + ([f"gpu:{i}" for i in range(count)] if count > 1 else [])
+
+
+def place_model(patcher: Any, option: str) -> Any:
+    """A clone of ``patcher`` loaded on ``option``'s device: 0.33's Select Model Device (another GPU gets
+    its own copy of the weights; an unknown device passes through); on 0.3.64, which has none, the
+    clone's ``load_device`` (and for "cpu" ``offload_device``) is set for ComfyUI's loader."""
+    try:
+        from comfy_extras.nodes_multigpu import SelectModelDeviceNode
+    except ImportError:
+        SelectModelDeviceNode = None  # noqa: N806
+    if SelectModelDeviceNode is not None:
+        return SelectModelDeviceNode.execute(patcher, option).result[0]
+    placed, index = patcher.clone(), option.removeprefix("gpu:")
+    if option == "cpu":
+        placed.load_device = placed.offload_device = torch.device("cpu")
+    elif option.startswith("gpu:") and index.isdigit() and int(index) < torch.cuda.device_count():
+        placed.load_device = torch.device("cuda", int(index))
+    return placed
 
 
 def send_to_front_end(event: str, data: dict) -> None:
