@@ -89,6 +89,7 @@ HOST_ATTRIBUTES: dict[str, str] = {
     "noise_scaling": "ModelSampling*.noise_scaling(σ, noise, latent[, max_denoise]): x_σ",
     "conds": "CFGGuider.conds: the run's conds by name, set in sample()",
     "model_patcher": "CFGGuider.model_patcher",
+    "cfg": "CFGGuider.cfg: the CFG weight; core's CFG Override sets it for the steps in its window",
     "inner_model": "CFGGuider.inner_model: the loaded BaseModel during a run",
     "inner_set_conds": "CFGGuider.inner_set_conds(dict): conds by name (set_conds takes two)",
     "set_conds": "CFGGuider.set_conds(positive, negative): our guider's takes negative=None",

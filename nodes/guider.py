@@ -7,6 +7,9 @@ ComfyUI's own CFG step on that clone, whose pre-CFG hook adds the autoguidance t
 (nodes/guide_term.py), exactly as the KSampler patch does:
 
     D = D1(∅) + w_cfg(σ)·(D1(c) − D1(∅)) + (w_ag(σ) − 1)·(D1(c) − D0(c))
+
+Core's CFG Override on the main model sets ``guider.cfg`` for the steps in its window: there it
+replaces w_cfg(σ) (``cfg`` or ``cfg_schedule``), as on every core guider (:class:`FromSchedule`).
 """
 
 from __future__ import annotations
@@ -24,14 +27,29 @@ from .pair.shared_weights import share_weights
 from .sockets import MIX_TIP, model_inputs, node_id, schedule_input, w_input
 
 
+class FromSchedule(float):
+    """``guider.cfg`` while the CFG weight comes from the node's ``cfg`` / ``cfg_schedule``: a float
+    (the ``cfg`` widget's value) marked as ours. A plain number assigned to ``guider.cfg`` for a
+    step (core's CFG Override, or ``set_cfg``) replaces the schedule for that step, exactly as it
+    replaces the cfg of core's guiders."""
+
+
 class AutoguidanceCFGGuider(CFGGuider):
     """CFGGuider whose step is D1(c) + (w_cfg − 1)(D1(c) − D1(∅)) + (w_ag − 1)(D1(c) − D0(c))."""
 
-    def __init__(self, main: Any, term: GuideTerm, cfg_schedule: Schedule):
+    def __init__(self, main: Any, term: GuideTerm, cfg_schedule: Schedule, cfg: float = 1.0):
         self.term = term
         super().__init__(attach_guide(main, term))
         self.guide = term.guide
         self.cfg_schedule = cfg_schedule
+        self.cfg = FromSchedule(cfg)
+
+    def step_cfg(self, timestep: torch.Tensor) -> float:
+        """This step's CFG weight: ``guider.cfg`` where something overrode it, else w_cfg(σ)."""
+        if not isinstance(self.cfg, FromSchedule):
+            return float(self.cfg)
+        cfg = step_weight(self.cfg_schedule, self.inner_model, timestep)  # [B], equal across the batch
+        return float(cfg.reshape(-1)[0])
 
     @property
     def guide_calls(self) -> int:
@@ -51,14 +69,13 @@ class AutoguidanceCFGGuider(CFGGuider):
         *args: Any,
         **kwargs: Any,
     ) -> torch.Tensor:
-        cfg = step_weight(self.cfg_schedule, self.inner_model, timestep)  # [B], equal across the batch
         return _api.sampling_function(
             self.inner_model,
             x,
             timestep,
             self.conds.get("negative"),
             self.conds.get("positive"),
-            float(cfg.reshape(-1)[0]),
+            self.step_cfg(timestep),
             model_options,
             seed,
         )
@@ -173,6 +190,6 @@ class AutoguidanceGuider(io.ComfyNode):
         model, guide = share_weights(GUIDER_NAME, model, guide_model)
         ag = schedule if schedule is not None else Constant(w)
         term = GuideTerm(guide, ag, guide_positive, node_id(cls))
-        guider = AutoguidanceCFGGuider(model, term, cfg_schedule_for(cfg, cfg_schedule))
+        guider = AutoguidanceCFGGuider(model, term, cfg_schedule_for(cfg, cfg_schedule), cfg)
         guider.set_conds(positive, negative)
         return io.NodeOutput(guider)
