@@ -10,6 +10,7 @@ from .edm2.loader import AutoguidanceEDM2Loader
 from .guider import AutoguidanceGuider
 from .inspector.node import AutoguidancePairInspector
 from .model_patch import AutoguidanceModelPatch
+from .pair.device_node import AutoguidanceModelDevice
 from .schedules import SCHEDULE_NODES
 
 NODE_CLASSES: tuple[type[io.ComfyNode], ...] = (
@@ -22,6 +23,7 @@ NODE_CLASSES: tuple[type[io.ComfyNode], ...] = (
     AutoguidanceEDM2PixelsToImage,
     AutoguidanceEDM2VAEDecode,
     AutoguidancePairInspector,
+    AutoguidanceModelDevice,
 )
 
 

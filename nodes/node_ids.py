@@ -17,6 +17,7 @@ SCHEDULE_KNOTS = "AutoguidanceScheduleKnots"
 SCHEDULE_LIMIT = "AutoguidanceScheduleLimit"
 
 PAIR_INSPECTOR = "AutoguidancePairInspector"
+MODEL_DEVICE = "AutoguidanceModelDevice"
 
 EDM2_LOADER = "AutoguidanceEDM2Loader"
 EDM2_CLASS_CONDITIONING = "AutoguidanceEDM2ClassConditioning"
@@ -44,4 +45,10 @@ EDM2_NODE_IDS: tuple[str, ...] = (
     EDM2_VAE_DECODE,
 )
 
-ALL_NODE_IDS: tuple[str, ...] = (*GUIDED_NODE_IDS, *SCHEDULE_NODE_IDS, PAIR_INSPECTOR, *EDM2_NODE_IDS)
+ALL_NODE_IDS: tuple[str, ...] = (
+    *GUIDED_NODE_IDS,
+    *SCHEDULE_NODE_IDS,
+    PAIR_INSPECTOR,
+    MODEL_DEVICE,
+    *EDM2_NODE_IDS,
+)

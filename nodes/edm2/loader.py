@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -110,13 +111,21 @@ class AutoguidanceEDM2Loader(io.ComfyNode):
 
     @classmethod
     def execute(cls, checkpoint: str, weight_dtype: str = "default") -> io.NodeOutput:
-        path = resolve(checkpoint)
-        try:
-            net = edm2.load(path, device="cpu", dtype=DTYPES[weight_dtype])
-        except (ValueError, OSError, KeyError) as err:
-            raise ValueError(f"{NAME}: '{checkpoint}' is not a usable EDM2 checkpoint: {err}") from None
-        pixel_space = int(net.img_channels) != 4  # img64 (RGB) and the bundled digits (gray)
-        log.info(
-            "%s: %s (%s, %d classes)", NAME, checkpoint, "pixels" if pixel_space else "latents", net.label_dim
-        )
-        return io.NodeOutput(edm2_patcher(net.eval().requires_grad_(False), pixel_space))
+        return io.NodeOutput(load_patcher(checkpoint, weight_dtype))
+
+
+def load_patcher(checkpoint: str, weight_dtype: str = "default", disable_dynamic: bool = False) -> Any:
+    """A fresh patcher of ``checkpoint``, which ComfyUI can call again for another copy (Select Model
+    Device and MultiGPU CFG Split put one on another GPU; ours is never a dynamic patcher)."""
+    path = resolve(checkpoint)
+    try:
+        net = edm2.load(path, device="cpu", dtype=DTYPES[weight_dtype])
+    except (ValueError, OSError, KeyError) as err:
+        raise ValueError(f"{NAME}: '{checkpoint}' is not a usable EDM2 checkpoint: {err}") from None
+    pixel_space = int(net.img_channels) != 4  # img64 (RGB) and the bundled digits (gray)
+    log.info(
+        "%s: %s (%s, %d classes)", NAME, checkpoint, "pixels" if pixel_space else "latents", net.label_dim
+    )
+    patcher = edm2_patcher(net.eval().requires_grad_(False), pixel_space)
+    _api.set_reload(patcher, load_patcher, (checkpoint, weight_dtype))
+    return patcher

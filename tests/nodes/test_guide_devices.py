@@ -253,3 +253,31 @@ def test_unknown_concurrency_is_refused(pair):
         ValueError, match=r"unknown mode \(got 'threads'\); expected one of auto, thread, serial"
     ):
         GuideTerm(pair[1], Constant(2.0), concurrency="threads")
+
+
+def test_model_device_node_puts_a_model_on_the_cpu_and_passes_unknown_devices_through(pair):
+    from comfyui_autoguidance.nodes.pair.device_node import AutoguidanceModelDevice
+
+    guide = pair[1]
+    assert {"default", "cpu"} <= set(AutoguidanceModelDevice.define_schema().inputs[1].options)
+    on_cpu = AutoguidanceModelDevice.execute(guide, "cpu").result[0]
+    assert on_cpu is not guide and on_cpu.load_device == on_cpu.offload_device == torch.device("cpu")
+    elsewhere = AutoguidanceModelDevice.execute(guide, "gpu:9").result[0]  # a workflow from a bigger machine
+    assert elsewhere.load_device == guide.load_device and elsewhere.model is guide.model
+    assert AutoguidanceModelDevice.validate_inputs(device="gpu:9") is True
+
+
+def test_edm2_loader_tells_comfyui_how_to_load_another_copy():
+    """Select Model Device and MultiGPU CFG Split (0.23+) copy a model to another GPU by calling the
+    loader's factory again: the EDM2 Loader registers one, which gives the same weights."""
+    from comfyui_autoguidance.nodes.edm2.loader import AutoguidanceEDM2Loader, register_folders
+
+    register_folders()  # the bundled digits models (ComfyUI registers them when it loads the pack)
+    patcher = AutoguidanceEDM2Loader.execute("digits-guide.safetensors").result[0]
+    if not hasattr(patcher, "cached_patcher_init"):
+        pytest.skip("this ComfyUI copies no model to another GPU (no ModelPatcher.cached_patcher_init)")
+    factory, args = patcher.cached_patcher_init
+    again = factory(*args, disable_dynamic=True)
+    assert again.model is not patcher.model
+    ours, theirs = patcher.model.state_dict(), again.model.state_dict()
+    assert ours.keys() == theirs.keys() and all(torch.equal(ours[k], theirs[k]) for k in ours)
