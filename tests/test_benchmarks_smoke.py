@@ -20,6 +20,7 @@ SCRIPTS = {  # script: (needs ComfyUI, a line its table must contain)
     "ag_vs_cfg.py": (True, "| guidance | s / step | vs no guidance |"),
     "memory.py": (True, "| case | peak RSS (MiB) |"),
     "lora_pair.py": (True, "| loader | adapter |"),
+    "parallel_guide.py": (True, "| case | w = 1 (s) | serial (s) | concurrent (s) |"),
 }
 
 
