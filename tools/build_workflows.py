@@ -12,6 +12,7 @@ server and queues the digits workflow.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -603,6 +604,181 @@ def flux_pair(g: Graph) -> Graph:
 
 
 # ----------------------------------------------------------------------------
+# Beside core's Dual Model CFG Guider, and across machines with ComfyUI-Distributed (issue #20).
+# Their node schemas are written here: the committed files are built against ComfyUI 0.3.64, which
+# has neither (tests/nodes/test_workflow_schemas.py and tests/server/test_distributed_sweep.py
+# compare them with the real ones).
+
+NEWER_NODES: dict[str, dict[str, Any]] = {
+    "DualModelGuider": {  # ComfyUI 0.24+ (comfy_extras/nodes_custom_sampler.py), read on 0.33.0
+        "input": {
+            "required": {
+                "model": ["MODEL", {}],
+                "positive": ["CONDITIONING", {}],
+                "cfg": ["FLOAT", {"default": 4.0, "min": 0.0, "max": 100.0, "step": 0.1, "round": 0.01}],
+            },
+            "optional": {"model_negative": ["MODEL", {}], "negative": ["CONDITIONING", {}]},
+        },
+        "input_order": {"required": ["model", "positive", "cfg"], "optional": ["model_negative", "negative"]},
+        "output": ["GUIDER"],
+        "output_name": ["GUIDER"],
+    },
+    "DistributedValue": {  # ComfyUI-Distributed 1.4.4 (nodes/utilities.py)
+        "input": {
+            "required": {"default_value": ["STRING", {"default": ""}], "worker_values": ["STRING", {}]}
+        },
+        "input_order": {"required": ["default_value", "worker_values"]},
+        "output": ["FLOAT"],  # "*" in its schema; its front end takes the type of the input it feeds
+        "output_name": ["value"],
+    },
+    "DistributedCollector": {  # ComfyUI-Distributed 1.4.4 (nodes/collector.py)
+        "input": {
+            "required": {"images": ["IMAGE", {}], "load_balance": ["BOOLEAN", {"default": False}]},
+            "optional": {"audio": ["AUDIO", {}]},
+        },
+        "input_order": {"required": ["images", "load_balance"], "optional": ["audio"]},
+        "output": ["IMAGE", "AUDIO"],
+        "output_name": ["images", "audio"],
+    },
+}
+
+
+class WidgetSocketGraph(Graph):
+    """A graph whose nodes may take a widget's value from a link (:func:`widget_socket`), saved as
+    the front end saves a widget turned into an input (``"widget": {"name": ...}``)."""
+
+    def to_json(self) -> dict[str, Any]:
+        data = super().to_json()
+        for entry, node in zip(data["nodes"], self.nodes, strict=True):
+            widgets = {name for name, _ in node.schema.widgets}
+            for socket in entry["inputs"]:
+                if socket["name"] in widgets:
+                    socket["widget"] = {"name": socket["name"]}
+        return data
+
+
+def widget_socket(node: Node, name: str, kind: str) -> None:
+    """Give ``node`` an input socket for its widget ``name`` (the widget keeps its value)."""
+    node.schema = dataclasses.replace(node.schema, sockets=[*node.schema.sockets, (name, kind)])
+
+
+def dual_model_side_by_side(g: Graph) -> Graph:
+    """Our guider and core's Dual Model CFG Guider on the digits pair: the same pictures."""
+    g = Graph({**NEWER_NODES, **g.info})
+    g.add(
+        "Note",
+        (1040, 0),
+        box=(540, 420),
+        text=(
+            "Needs ComfyUI 0.24 or newer (Dual Model CFG Guider). Nothing to download.\n\n"
+            "With the guide as its negative model and the prompt as its negative, core's Dual Model CFG "
+            "Guider at cfg = w is pure autoguidance, D0 + w (D1 - D0): both rows show the same digits "
+            "(equal to float rounding; a test checks it).\n\n"
+            "What Autoguidance Guider adds: CFG and autoguidance together (a negative prompt plus cfg, "
+            "the paper's mix w_cfg = (1 - a)(w - 1) + 1, w_ag = a(w - 1) + 1); w(sigma) curves for each "
+            "term (Guidance Schedule nodes: intervals, ramps); pair checks before anything loads (latent "
+            "channels, noise parameterisation); the guide on a device of its own, run beside the main "
+            "model; the same term for the plain KSampler (KSampler patch); the Pair Inspector."
+        ),
+    )
+    main, guide, cond, latent = digits_models(g, 3, 8)
+    parts = sampler_parts(g, 32, 42, 700, 0)
+    ours = guider_for(g, main, guide, cond, 2.0, (360, 0))
+    dual = g.add("DualModelGuider", (360, 900), "Dual Model CFG Guider (core)", cfg=2.0)
+    for src, name in ((main, "model"), (guide, "model_negative"), (cond, "positive"), (cond, "negative")):
+        g.link(src, 0, dual, name)
+    for i, (guider, prefix) in enumerate(((ours, "autoguidance_guider"), (dual, "dual_model_guider"))):
+        y = 900 * i
+        run = run_sampler(g, parts, guider, latent, (360, y + 480) if i == 0 else (700, y + 240))
+        image = pixels(g, run, (700, y + 480))
+        save(g, image, prefix, (700, y + 640), (300, 200))
+        preview = g.add("PreviewImage", (1040, y + 480), box=(540, 340))
+        g.link(enlarged(g, image, (1040, y + 860)), 0, preview, "images")
+    return g
+
+
+SWEEP_W = (1.5, 2.0, 3.0)  # the columns: total guidance weight w
+SWEEP_ALPHA = {"master": 1.0, "1": 0.5}  # the rows: each participant's share α of autoguidance
+
+
+def mix(w: float, alpha: float) -> tuple[float, float]:
+    """(w_ag, w_cfg) for a total weight w and autoguidance share α (the paper's text-to-image mix)."""
+    return alpha * (w - 1) + 1, (1 - alpha) * (w - 1) + 1
+
+
+def per_worker(g: Graph, pos: tuple[int, int], title: str, values: dict[str, float]) -> Node:
+    """A Distributed Value: ``values["master"]`` on the master, ``values[k]`` on worker k."""
+    workers = {"_type": "FLOAT", **{k: f"{v:g}" for k, v in values.items() if k != "master"}}
+    return g.add(
+        "DistributedValue",
+        pos,
+        title,
+        default_value=f"{values['master']:g}",
+        worker_values=json.dumps(workers),
+    )
+
+
+def distributed_sweep(g: Graph) -> Graph:
+    """A w × α sweep on the digits pair: the master renders one α row, each worker another."""
+    g = WidgetSocketGraph({**NEWER_NODES, **g.info})
+    g.add(
+        "Note",
+        (20, -560),
+        box=(1100, 300),
+        text=(
+            "Needs ComfyUI-Distributed (github.com/robertvoy/ComfyUI-Distributed) on this ComfyUI and on "
+            "one worker, added and enabled in its side bar. The digits models are bundled: nothing to "
+            "download.\n\n"
+            "A w x alpha sweep: each column is a total weight w (1.5, 2, 3), each participant one share "
+            "alpha of autoguidance: w_ag = alpha (w - 1) + 1 and cfg = (1 - alpha)(w - 1) + 1. This "
+            "machine (the master) draws alpha = 1, pure autoguidance; worker 1 draws alpha = 0.5, half "
+            "CFG and half autoguidance, at the same time. The Distributed Value nodes hold both rows "
+            "(default = master, '1' = worker 1): add a worker and its values for another row.\n\n"
+            "Every participant uses the same seeds, so each picture is the one a single ComfyUI draws "
+            "with those values (a test checks it pixel for pixel). Saved: master row, then worker rows."
+        ),
+    )
+    main, guide, cond, latent = digits_models(g, 3, 4)
+    uncond = g.add(
+        "AutoguidanceEDM2ClassConditioning",
+        (20, 900),
+        "unconditional (for the CFG term)",
+        class_name="(use class_index)",
+        class_index=0,
+        label_dim=10,
+        second_class_index=-1,
+        mix=0.0,
+        unconditional=True,
+    )
+    parts = sampler_parts(g, 16, 42, 1040, 0)
+    images: list[Node] = []
+    for i, w in enumerate(SWEEP_W):
+        y = 700 * i
+        cells = {who: mix(w, alpha) for who, alpha in SWEEP_ALPHA.items()}
+        w_ag = per_worker(g, (360, y), f"w_ag for w = {w:g}", {k: v[0] for k, v in cells.items()})
+        w_cfg = per_worker(g, (360, y + 180), f"cfg for w = {w:g}", {k: v[1] for k, v in cells.items()})
+        guider = guider_for(g, main, guide, cond, w, (700, y))
+        for node, name in ((w_ag, "w"), (w_cfg, "cfg")):
+            widget_socket(guider, name, "FLOAT")
+            g.link(node, 0, guider, name)
+        g.link(uncond, 0, guider, "negative")
+        run = run_sampler(g, parts, guider, latent, (1380, y))
+        images.append(pixels(g, run, (1380, y + 240)))
+    batch = images[0]
+    for i, image in enumerate(images[1:], start=1):
+        joined = g.add("ImageBatch", (1720, 700 * i - 300))
+        g.link(batch, 0, joined, "image1")
+        g.link(image, 0, joined, "image2")
+        batch = joined
+    collect = g.add("DistributedCollector", (2060, 0), load_balance=False)
+    g.link(batch, 0, collect, "images")
+    save(g, collect, "autoguidance_sweep", (2060, 240), (300, 200))
+    preview = g.add("PreviewImage", (2400, 0), box=(540, 540))
+    g.link(enlarged(g, collect, (2400, 620)), 0, preview, "images")
+    return g
+
+
+# ----------------------------------------------------------------------------
 # Layout for both canvases, applied to every workflow in the registry. A stored size wins over a
 # node's own computeSize when a workflow loads, so each box is given room for what the taller of the
 # two canvases draws: the classic canvas (LiteGraph: 20 px per socket row, 24 per widget) and Nodes
@@ -726,6 +902,8 @@ def all_workflows(info: dict[str, dict[str, Any]]) -> dict[str, Graph]:
         "edm2-img512-xxl-m-autoguidance.json": lambda g: edm2_imagenet(
             g, "edm2-img512-xxl-autog-fid", "EDM2-XXL guided by EDM2-M"
         ),
+        "autoguidance-vs-dual-model-guider.json": dual_model_side_by_side,
+        "autoguidance-distributed-sweep.json": distributed_sweep,
     }
     graphs = {name: lay_out(build(Graph(info))) for name, build in builders.items()}
     for graph in graphs.values():
