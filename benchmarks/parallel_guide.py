@@ -12,12 +12,14 @@ three cases timed in interleaved rounds:
 The ideal concurrent time is max(t_main, t_guide) with t_guide = serial − t_main: the ratio
 concurrent / serial beside ideal / serial. On the CPU, ``--threads 1`` (the default there) limits
 torch to one thread per pass, so two passes at once use two cores: the proxy for two devices.
-Both paths give the same sample (max difference printed).
+Both paths give the same sample (max difference printed). Other load on the machine takes the
+second core away (the load average is printed): on a shared machine run it when it is quiet.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 
 import torch
 from _comfy import class_cond, edm2_net, import_comfy, interleaved_medians, karras
@@ -130,7 +132,7 @@ def main() -> None:
         f"{config['img_resolution']}x{config['img_resolution']} main and guide of one size, {args.dtype}, "
         f"main on {args.main_device or mm.get_torch_device()}, guide on {args.guide_device or 'the same'}, "
         f"{torch.get_num_threads()} torch thread(s) per pass, median of {args.repeats}, "
-        f"torch {torch.__version__}"
+        f"torch {torch.__version__}, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
     print(
         "| case | w = 1 (s) | serial (s) | concurrent (s) | concurrent / serial | ideal / serial | max diff |"
