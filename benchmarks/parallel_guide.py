@@ -22,26 +22,12 @@ import argparse
 import os
 
 import torch
-from _comfy import class_cond, edm2_net, import_comfy, interleaved_medians, karras
+from _comfy import class_cond, edm2_net, import_comfy, interleaved_medians, karras, tiny_edm2
 
-PAIR = dict(  # main and guide of one size: the guide pass costs what the main's does
-    img_resolution=32,
-    img_channels=4,
-    label_dim=10,
-    model_channels=64,
-    channel_mult=[1, 2, 2],
-    num_blocks=2,
-    attn_resolutions=[8],
+PAIR = tiny_edm2(  # main and guide of one size: the guide pass costs what the main's does
+    img_resolution=32, model_channels=64, channel_mult=[1, 2, 2], num_blocks=2, attn_resolutions=[8]
 )
-QUICK = dict(
-    img_resolution=16,
-    img_channels=4,
-    label_dim=10,
-    model_channels=32,
-    channel_mult=[1, 2],
-    num_blocks=1,
-    attn_resolutions=[8],
-)
+QUICK = tiny_edm2(img_resolution=16, model_channels=32, attn_resolutions=[8])
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 CASES = {  # name: (w, cfg, negative connected?)
     "autoguidance (w = 2)": (2.0, 1.0, False),

@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from .comfy_env import edm2_class_cond, edm2_with_gains, import_comfy, record_steps
+from .comfy_env import edm2_class_cond, edm2_with_gains, harness, import_comfy, record_steps
 
 pytestmark = [
     pytest.mark.comfyui,
@@ -23,14 +23,8 @@ pytestmark = [
 
 PAIRS = [("cuda:0", "cpu")] + ([("cuda:0", "cuda:1")] if torch.cuda.device_count() > 1 else [])
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
-MAIN = dict(
-    img_resolution=16,
-    img_channels=3,
-    label_dim=10,
-    model_channels=64,
-    channel_mult=[1, 2],
-    num_blocks=2,
-    attn_resolutions=[8],
+MAIN = harness.tiny_edm2(
+    img_resolution=16, img_channels=3, model_channels=64, num_blocks=2, attn_resolutions=[8]
 )
 GUIDE = {**MAIN, "model_channels": 32, "num_blocks": 1}
 

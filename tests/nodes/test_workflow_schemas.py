@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from ..conftest import REPO  # noqa: TID252
+from ..conftest import REPO
 from .comfy_env import import_comfy
 
 pytestmark = pytest.mark.comfyui

@@ -46,7 +46,7 @@ def install_distributed(base: Path, config: dict | None = None) -> None:
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
     """(master, worker): the worker starts first, then the master with it in its settings."""
-    from ..conftest import comfyui_path  # noqa: TID252
+    from ..conftest import comfyui_path
 
     if distributed_path() is None:
         pytest.skip(
