@@ -12,14 +12,17 @@ three cases timed in interleaved rounds:
 The ideal concurrent time is max(t_main, t_guide) with t_guide = serial − t_main: the ratio
 concurrent / serial beside ideal / serial. On the CPU, ``--threads 1`` (the default there) limits
 torch to one thread per pass, so two passes at once use two cores: the proxy for two devices.
-Both paths give the same sample (max difference printed). Other load on the machine takes the
-second core away (the load average is printed): on a shared machine run it when it is quiet.
+Both paths give the same sample (max difference printed). "cores busy" is the process's CPU time
+per wall second: near 2 for the concurrent run when it got both cores. Other load on the machine
+takes the second core away (the load average is printed): run it on a quiet machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
+import time
 
 import torch
 from _comfy import class_cond, edm2_net, import_comfy, interleaved_medians, karras, tiny_edm2
@@ -76,18 +79,22 @@ def measure(config: dict, case: str, args: argparse.Namespace) -> dict[str, floa
 
     runs = {"w = 1": guider(1.0, "serial"), "serial": guider(w, "serial"), "concurrent": guider(w, "thread")}
     outputs: dict[str, torch.Tensor] = {}
+    cores: dict[str, list[float]] = {name: [] for name in runs}  # process CPU seconds per wall second
 
     def run(name: str):
         def go() -> None:
+            wall, cpu = time.perf_counter(), time.process_time()
             outputs[name] = runs[name].sample(
                 noise, torch.zeros_like(noise), sampler, sigmas, seed=0, disable_pbar=True
             )
+            cores[name].append((time.process_time() - cpu) / (time.perf_counter() - wall))
 
         return go
 
     with torch.inference_mode():
         times = interleaved_medians({name: run(name) for name in runs}, args.repeats)
     times["max diff"] = float((outputs["serial"] - outputs["concurrent"]).abs().max())
+    times |= {f"cores {name}": statistics.median(c) for name, c in cores.items()}
     return times
 
 
@@ -121,15 +128,17 @@ def main() -> None:
         f"torch {torch.__version__}, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
     print(
-        "| case | w = 1 (s) | serial (s) | concurrent (s) | concurrent / serial | ideal / serial | max diff |"
+        "| case | w = 1 (s) | serial (s) | concurrent (s) | concurrent / serial | ideal / serial "
+        "| cores busy: serial, concurrent | max diff |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for case in CASES:
         t = measure(config, case, args)
         ideal = max(t["w = 1"], t["serial"] - t["w = 1"])
         print(
             f"| {case} | {t['w = 1']:.3f} | {t['serial']:.3f} | {t['concurrent']:.3f} "
-            f"| {t['concurrent'] / t['serial']:.3f} | {ideal / t['serial']:.3f} | {t['max diff']:.1e} |"
+            f"| {t['concurrent'] / t['serial']:.3f} | {ideal / t['serial']:.3f} "
+            f"| {t['cores serial']:.2f}, {t['cores concurrent']:.2f} | {t['max diff']:.1e} |"
         )
 
 
