@@ -101,6 +101,8 @@ class GuideThreads:
     def __init__(self, monkeypatch, guide):
         import comfy.samplers
 
+        from comfyui_autoguidance.nodes import _api
+
         self.calls: list[tuple[str, bool, bool]] = []  # (thread name, guide model?, multigpu_clones given?)
         original = comfy.samplers.calc_cond_batch
 
@@ -109,7 +111,8 @@ class GuideThreads:
             self.calls.append((threading.current_thread().name, model is guide.model, multigpu))
             return original(model, cond_lists, x, sigma, options)
 
-        monkeypatch.setattr(comfy.samplers, "calc_cond_batch", spy)
+        monkeypatch.setattr(comfy.samplers, "calc_cond_batch", spy)  # the main's batch (sampling_function)
+        monkeypatch.setattr(_api, "calc_cond_batch", spy)  # the guide pass (the gate holds its own name)
 
     def guide_threads(self) -> list[str]:
         return [name for name, is_guide, _ in self.calls if is_guide]
