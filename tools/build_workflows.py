@@ -689,7 +689,7 @@ def dual_model_side_by_side(g: Graph) -> Graph:
         g.link(src, 0, dual, name)
     for i, (guider, prefix) in enumerate(((ours, "autoguidance_guider"), (dual, "dual_model_guider"))):
         y = 900 * i
-        run = run_sampler(g, parts, guider, latent, (360, y + 480) if i == 0 else (700, y + 240))
+        run = run_sampler(g, parts, guider, latent, (360, y + (480 if i == 0 else 240)))
         image = pixels(g, run, (700, y + 480))
         save(g, image, prefix, (700, y + 640), (300, 200))
         preview = g.add("PreviewImage", (1040, y + 480), box=(540, 340))

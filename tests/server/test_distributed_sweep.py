@@ -120,7 +120,8 @@ def run(server, prompt: dict, path: str = "/prompt", **extra) -> list:
     assert status == 200, json.dumps(reply, indent=1)[:3000]
     entry = wait_for(server, reply["prompt_id"], timeout=1200)
     assert entry["status"]["status_str"] == "success", json.dumps(entry["status"], indent=1)[:3000]
-    return pixels(output_images(server, entry))
+    saved = [f for f in output_images(server, entry) if f.relative_to(server.base).parts[0] == "output"]
+    return pixels(saved)  # what Save Image wrote (previews go to temp)
 
 
 def test_sweep_on_a_master_and_a_worker_equals_the_sweep_in_one_comfyui(servers):
