@@ -709,13 +709,20 @@ def mix(w: float, alpha: float) -> tuple[float, float]:
 def per_worker(g: Graph, pos: tuple[int, int], title: str, values: dict[str, float]) -> Node:
     """A Distributed Value: ``values["master"]`` on the master, ``values[k]`` on worker k."""
     workers = {"_type": "FLOAT", **{k: f"{v:g}" for k, v in values.items() if k != "master"}}
-    return g.add(
+    node = g.add(
         "DistributedValue",
         pos,
         title,
         default_value=f"{values['master']:g}",
         worker_values=json.dumps(workers),
     )
+    node.size = (node.size[0], DISTRIBUTED_VALUE_HEIGHT)
+    return node
+
+
+# Nodes 2.0 draws a Distributed Value 162 px tall below its title where ComfyUI-Distributed is not
+# installed (front end 1.58.1: both values as text boxes), taller than its two widgets would be.
+DISTRIBUTED_VALUE_HEIGHT = 170
 
 
 def distributed_sweep(g: Graph) -> Graph:

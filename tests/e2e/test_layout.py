@@ -64,7 +64,10 @@ def overlaps(boxes: list[list[float]]) -> list[str]:
     for i, (a, ax, ay, aw, ah) in enumerate(boxes):
         for b, bx, by, bw, bh in boxes[i + 1 :]:
             if ax < bx + bw - 1 and bx < ax + aw - 1 and ay < by + bh - 1 and by < ay + ah - 1:
-                found.append(f"nodes {a} and {b} overlap")
+                found.append(
+                    f"nodes {a} and {b} overlap: {a} at {ax:.0f},{ay:.0f} size {aw:.0f}x{ah:.0f}, "
+                    f"{b} at {bx:.0f},{by:.0f} size {bw:.0f}x{bh:.0f}"
+                )
     return found
 
 
