@@ -11,6 +11,7 @@ nodes (``nodes.py`` and ``comfy_extras``) and this pack's node list.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,10 +35,21 @@ def object_info() -> dict[str, dict[str, Any]]:
     import nodes  # ComfyUI's top-level nodes.py (harness.import_comfy put it on sys.path)
     from comfyui_autoguidance.nodes.extension import NODE_CLASSES
 
-    asyncio.run(nodes.init_builtin_extra_nodes())
+    _run(nodes.init_builtin_extra_nodes())
     classes = dict(nodes.NODE_CLASS_MAPPINGS)
     classes.update({cls.define_schema().node_id: cls for cls in NODE_CLASSES})
     return {name: _node_info(cls) for name, cls in classes.items()} | FRONT_END_NODES
+
+
+def _run(coroutine: Any) -> Any:
+    """``asyncio.run``, also where this thread already runs an event loop (a test process that drove
+    a browser through Playwright's sync API before): then on a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _node_info(cls: Any) -> dict[str, Any]:
