@@ -11,6 +11,7 @@ regime in which autoguidance improves the unguided model (Karras et al. 2024, Se
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
@@ -73,22 +74,52 @@ def glyph_distance(kind: int, u: Tensor, v: Tensor, half: Tensor) -> Tensor:
 # Sampling.
 
 
-def _uniform(n: int, lo: float, hi: float, g: torch.Generator) -> Tensor:
-    return torch.rand(n, 1, 1, generator=g) * (hi - lo) + lo
+# Each factor's range: every one is drawn uniformly and independently of the others.
+FACTOR_RANGES = {
+    "angle": (-25.0, 25.0),  # rotation, degrees
+    "scale": (0.45, 0.8),  # glyph size, share of the half-width of the image
+    "shift_x": (-0.2, 0.2),  # translation, share of the half-width
+    "shift_y": (-0.2, 0.2),
+    "stroke": (0.07, 0.17),  # half the stroke width, share of the half-width (ring, box and lines)
+    "fg": (0.2, 1.0),  # glyph intensity
+    "bg": (-1.0, -0.3),  # background intensity at the centre
+    "grad_angle": (0.0, 2 * math.pi),  # direction of the background gradient
+    "grad": (0.0, 0.25),  # background gradient: intensity change per half-width
+}
+FACTORS = ("class", *FACTOR_RANGES)  # every generative factor of a glyph
 
 
-def render(labels: Tensor, generator: torch.Generator) -> Tensor:
-    """Images [B, 1, 16, 16] in [−1, 1] of glyph classes ``labels`` [B], randomness from ``generator``."""
-    n, g = len(labels), generator
-    angle = _uniform(n, -25, 25, g) * math.pi / 180
-    scale = _uniform(n, 0.45, 0.8, g)
-    shift_x, shift_y = _uniform(n, -0.2, 0.2, g), _uniform(n, -0.2, 0.2, g)
-    half = _uniform(n, 0.07, 0.17, g) / scale  # stroke in glyph units
-    fg, bg = _uniform(n, 0.2, 1.0, g), _uniform(n, -1.0, -0.3, g)
-    grad_angle, grad = _uniform(n, 0, 2 * math.pi, g), _uniform(n, 0.0, 0.25, g)
+@dataclass(frozen=True)
+class GlyphFactors:
+    """The generative factors of B glyphs: ``labels`` [B] and one [B, 1, 1] tensor per range."""
+
+    labels: Tensor
+    values: dict[str, Tensor]
+
+    def replace(self, name: str, value: Tensor) -> GlyphFactors:
+        """The same glyphs with factor ``name`` (a FACTORS entry) set to ``value``, all else kept."""
+        if name == "class":
+            return GlyphFactors(value, self.values)
+        return GlyphFactors(self.labels, {**self.values, name: value})
+
+
+def draw_factors(labels: Tensor, generator: torch.Generator) -> GlyphFactors:
+    """Factors for glyph classes ``labels`` [B], each uniform on its FACTOR_RANGES range."""
+    n = len(labels)
+    values = {}
+    for name, (lo, hi) in FACTOR_RANGES.items():  # this order fixes the stream of random numbers
+        values[name] = torch.rand(n, 1, 1, generator=generator) * (hi - lo) + lo
+    return GlyphFactors(labels, values)
+
+
+def render_factors(factors: GlyphFactors) -> Tensor:
+    """Images [B, 1, 16, 16] in [−1, 1]: glyph coverage c ∈ [0, 1] blended as bg + gradient + c·(fg − bg)."""
+    f, labels = factors.values, factors.labels
+    angle, scale = f["angle"] * math.pi / 180, f["scale"]
+    half = f["stroke"] / scale  # stroke in glyph units
     axis = (torch.arange(RESOLUTION) + 0.5) / RESOLUTION * 2 - 1
     y, x = torch.meshgrid(axis, axis, indexing="ij")  # [H, W] each
-    px, py = x - shift_x, y - shift_y  # [B, H, W]
+    px, py = x - f["shift_x"], y - f["shift_y"]  # [B, H, W]
     cos, sin = angle.cos(), angle.sin()
     u, v = (cos * px + sin * py) / scale, (-sin * px + cos * py) / scale
     d = torch.empty_like(u)
@@ -98,8 +129,13 @@ def render(labels: Tensor, generator: torch.Generator) -> Tensor:
             d[mask] = glyph_distance(kind, u[mask], v[mask], half[mask])
     pixel = 2 / RESOLUTION / scale  # one pixel in glyph units
     coverage = (0.5 - d / pixel).clamp(0, 1)
-    background = bg + grad * (grad_angle.cos() * x + grad_angle.sin() * y)
-    return (background + coverage * (fg - bg)).clamp(-1, 1)[:, None]
+    gradient = f["grad"] * (f["grad_angle"].cos() * x + f["grad_angle"].sin() * y)
+    return (f["bg"] + gradient + coverage * (f["fg"] - f["bg"])).clamp(-1, 1)[:, None]
+
+
+def render(labels: Tensor, generator: torch.Generator) -> Tensor:
+    """Images [B, 1, 16, 16] in [−1, 1] of glyph classes ``labels`` [B], randomness from ``generator``."""
+    return render_factors(draw_factors(labels, generator))
 
 
 def sample_glyphs(n: int, seed: int, balanced: bool = False) -> tuple[Tensor, Tensor]:
