@@ -1,18 +1,20 @@
-"""``python -m research.train_glyphs``: the glyphs trio, post-hoc EMA snapshots and the classifier.
+"""``python -m research.train_glyphs``: the glyphs trio, post-hoc EMA snapshots, the classifier
+and the ruler.
 
 Trains with the EDM2 loop of ``research/edm2_training.py`` on fresh procedural glyphs
 (``research/glyphs_data.py``; T × batch images, each seen about once, so nothing is memorised):
 
-- main:   class-conditional, 16 channels × 1 block per level, T steps;
+- main:   class-conditional, 16 channels × 1 block per level, T = 8,192 steps of 64 glyphs;
 - small:  class-conditional, 12 channels × 1 block (one capacity step smaller), T steps;
 - uncond: unconditional, 12 channels × 1 block, T/2 steps, the guide for CFG.
 
 Main and small store the post-hoc EMA snapshots of two power-function profiles (σ_rel 0.05
-and 0.10) every T/64 steps (``research/phema.py``), so every guide of the paper's Table 1 comes
+and 0.10) every T/256 steps (``research/phema.py``), so every guide of the paper's Table 1 comes
 from two runs: the guide proper is *small at T/16*, the ablations are *main at T/16*
-(training only) and *small at T* (capacity only). ``--export`` reconstructs the EMA lengths the
-sweep uses and writes them (float16) with the classifier to ``research/assets``. Deterministic
-for a seed; the parts can run as separate processes (``--only``).
+(training only) and *small at T* (capacity only). ``export`` reconstructs each of them at σ_rel
+0.05 … 0.25 and writes them (float16) to ``--assets`` (the sweep's grid); the class classifier
+and the ruler (``glyphs_ruler.py``) go to ``research/assets``. Deterministic for a seed; the
+parts can run as separate processes (``--only``).
 """
 
 from __future__ import annotations
@@ -31,14 +33,17 @@ from comfyui_autoguidance.edm2 import EDM2, load, save
 
 from .edm2_training import TrainConfig, train
 from .glyphs_data import NUM_CLASSES, RESOLUTION, render, sample_glyphs
+from .glyphs_ruler import RULER_FILE, save_ruler, train_ruler
 from .phema import PAPER_STDS, ProfileTracker, load_snapshots, reconstruct
 from .progress import loss_bar
 
 ASSETS = Path(__file__).resolve().parent / "assets"
-SNAPSHOTS = Path(tempfile.gettempdir()) / "glyphs-phema"
+WORK = Path(tempfile.gettempdir()) / "glyphs-phema"
 CLASSIFIER_FILE = ASSETS / "glyphs-classifier.safetensors"
-MAIN_STEPS = 1024
+MAIN_STEPS = 8192  # T: long enough that the guide at T/16 (512 steps) is a trained model
 BATCH = 64
+SNAPSHOTS = 256  # post-hoc EMA snapshots per profile over T, EDM2's density (every T/256)
+STDS = (0.05, 0.10, 0.15, 0.20, 0.25)  # σ_rel values exported for the sweep
 
 RUNS = {  # name: (channels, conditional, share of T)
     "main": (16, True, 1.0),
@@ -48,10 +53,10 @@ RUNS = {  # name: (channels, conditional, share of T)
 
 # What --export writes: asset name → (run, share of T at which to reconstruct, σ_rel values).
 EXPORTS = {
-    "main": ("main", 1.0, (0.05, 0.10, 0.15)),
-    "guide": ("small", 1 / 16, (0.05, 0.10, 0.15)),  # the paper's guide: smaller and T/16
-    "train-only": ("main", 1 / 16, (0.05, 0.10, 0.15)),  # ablation: same capacity, T/16
-    "capacity-only": ("small", 1.0, (0.05, 0.10, 0.15)),  # ablation: smaller, full training
+    "main": ("main", 1.0, STDS),
+    "guide": ("small", 1 / 16, STDS),  # the paper's guide: smaller and T/16
+    "train-only": ("main", 1 / 16, STDS),  # ablation: same capacity, T/16
+    "capacity-only": ("small", 1.0, STDS),  # ablation: smaller, full training
 }
 
 
@@ -88,7 +93,7 @@ def train_run(name: str, main_steps: int, seed: int, out: Path) -> Path:
         rampup_steps=max(main_steps // 64, 1),
         seed=seed + k,
     )
-    tracker = ProfileTracker(net, PAPER_STDS, every=max(main_steps // 64, 1))
+    tracker = ProfileTracker(net, PAPER_STDS, every=max(main_steps // SNAPSHOTS, 1))
     with loss_bar(f"glyphs: train {name}", steps) as progress:
         ema = train(net, images, labels if conditional else None, cfg, progress=progress, tracker=tracker)
     out.mkdir(parents=True, exist_ok=True)
@@ -120,17 +125,17 @@ def asset_name(name: str, std: float) -> str:
     return f"glyphs-{name}-ema{round(std * 1000):03d}.safetensors"
 
 
-def export(work: Path, main_steps: int, out: Path = ASSETS) -> list[Path]:
+def export(work: Path, main_steps: int, out: Path) -> list[Path]:
     """Reconstruct each EXPORTS entry from the snapshots and save it (float16) under ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, (run, share, stds) in EXPORTS.items():
         snapshots = load_snapshots(work / f"glyphs-{run}-phema.safetensors")
-        channels, conditional, _ = RUNS[run]
         for std in stds:
-            net = network(channels, conditional)
-            state = {**net.state_dict(), **reconstruct(snapshots, std, int(main_steps * share))}
-            net.load_state_dict(state)
+            # The snapshots hold parameters only: the buffers (the noise embedding's random Fourier
+            # frequencies and phases, drawn at construction) must be the training run's own.
+            net = load(work / f"glyphs-{run}-ema010.safetensors", dtype=torch.float32)
+            net.load_state_dict({**net.state_dict(), **reconstruct(snapshots, std, int(main_steps * share))})
             written.append(out / asset_name(name, std))
             save(net.half(), written[-1], preset=f"glyphs-{name}")
     uncond = load(work / "glyphs-uncond-ema010.safetensors")  # the CFG guide: the loop's EMA at T/2
@@ -147,11 +152,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--steps", type=int, default=MAIN_STEPS, help="main model's training steps (T)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--work", type=Path, default=SNAPSHOTS, help="folder for the EMA snapshots")
+    parser.add_argument("--work", type=Path, default=WORK, help="folder for the EMA snapshots")
     parser.add_argument(
-        "--only", nargs="+", choices=[*RUNS, "classifier", "export"], default=[*RUNS, "classifier", "export"]
+        "--only",
+        nargs="+",
+        choices=[*RUNS, "classifier", "ruler", "export"],
+        default=[*RUNS, "classifier", "ruler", "export"],
     )
-    parser.add_argument("--assets", type=Path, default=ASSETS, help="folder for the exported networks")
+    parser.add_argument("--assets", type=Path, default=WORK / "assets", help="folder for the EMA grid")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -163,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         ASSETS.mkdir(parents=True, exist_ok=True)
         net = train_classifier(seed=args.seed)
         save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(CLASSIFIER_FILE))
+    if "ruler" in args.only:
+        save_ruler(train_ruler(seed=args.seed), RULER_FILE)
     if "export" in args.only:
         for path in export(args.work, args.steps, args.assets):
             print(f"{path} ({path.stat().st_size / 1e6:.2f} MB)")
