@@ -8,8 +8,8 @@ how strongly each ruler responds to each generative factor.
   apart, blind by design to much else);
 - intensity statistics over every pixel: the saturated share P(|x| > 0.98), the mean and the
   standard deviation of x;
-- factor sensitivity s_k = FD(A, A′) / FD(A, B): A holds glyphs whose factor k lies in the lower
-  half of its range, A′ the same glyphs with k raised by half its range (the class: +5), B an
+- factor sensitivity s_k = FD(A, A+) / FD(A, B): A holds glyphs whose factor k lies in the lower
+  half of its range, A+ the same glyphs with k raised by half its range (the class: +5), B an
   independent draw like A. s_k ≈ 1 means the ruler cannot tell the two populations apart.
 
 ``python -m research.glyphs_metrics`` prints s_k in each space and the real glyphs' statistics.
@@ -106,7 +106,7 @@ def _raised(factors: GlyphFactors, name: str) -> GlyphFactors:
 
 
 def factor_sensitivity(features: Features, name: str, n: int = 1000, seed: int = 0) -> float:
-    """s_k = FD(A, A′) / FD(A, B) for factor ``name`` (module docstring), ``n`` glyphs per set."""
+    """s_k = FD(A, A+) / FD(A, B) for factor ``name`` (module docstring), ``n`` glyphs per set."""
     g = torch.Generator().manual_seed(seed)
     sets = []
     for _ in range(2):  # A, then B: independent draws with factor k in its lower half

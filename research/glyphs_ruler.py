@@ -68,7 +68,7 @@ class GlyphRuler(nn.Module):
 def factor_targets(factors: GlyphFactors) -> tuple[Tensor, Tensor]:
     """Regression targets [B, 9] in [−1, 1] (TARGETS order) and their loss mask [B, 9]."""
     v = {name: value.flatten() for name, value in factors.values.items()}
-    g_lo, g_hi = FACTOR_RANGES["grad"]
+    g_hi = FACTOR_RANGES["grad"][1]
     v["grad_x"] = v["grad"] * v["grad_angle"].cos() / g_hi  # the gradient as a vector: its
     v["grad_y"] = v["grad"] * v["grad_angle"].sin() / g_hi  # direction is unseen when g = 0
     columns, masks = [], []
