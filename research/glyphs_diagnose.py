@@ -99,11 +99,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--assets", type=Path, default=ASSETS, help="folder of the exported networks")
     parser.add_argument("--guide", default="guide", help="D0: guide, train-only or capacity-only")
-    parser.add_argument("--ema-main", type=float, default=0.10)
-    parser.add_argument("--ema-guide", type=float, default=0.10)
-    parser.add_argument("--w", type=float, default=2.0)
+    parser.add_argument("--ema-main", type=float, help="default: the shipped table's autoguidance row")
+    parser.add_argument("--ema-guide", type=float, help="default: the shipped table's autoguidance row")
+    parser.add_argument("--w", type=float, help="default: the shipped table's autoguidance row")
     parser.add_argument("--n", type=int, default=1000, help="real glyphs per σ")
     args = parser.parse_args(argv)
+    if None in (args.ema_main, args.ema_guide, args.w):
+        from .glyphs_report import load_winners
+
+        shipped = load_winners()["autoguidance"]
+        args.ema_main = shipped.ema_m if args.ema_main is None else args.ema_main
+        args.ema_guide = shipped.ema_g if args.ema_guide is None else args.ema_guide
+        args.w = shipped.w if args.w is None else args.w
     nets = [
         load(args.assets / asset_name(name, std), dtype=torch.float32).eval()
         for name, std in (("main", args.ema_main), (args.guide, args.ema_guide))

@@ -42,7 +42,8 @@ def _cells(rows: list[dict[str, float]]) -> list[str]:
     cells = []
     for key in ("fd", "fd_hidden", "fd_class"):
         mean, spread = _mean_spread(rows, key)
-        cells.append(f"{mean:.2f} ± {spread:.2f}" if mean < 10 else f"{mean:.1f} ± {spread:.1f}")
+        digits = 3 if mean < 1 else 2 if mean < 10 else 1
+        cells.append(f"{mean:.{digits}f} ± {spread:.{digits}f}")
     sat, mean, std = (_mean_spread(rows, k)[0] for k in ("saturated", "mean", "std"))
     return [*cells, f"{100 * sat:.1f}%", f"{mean:+.3f}", f"{std:.3f}"]
 

@@ -61,7 +61,7 @@ SEARCH_ORDER = (  # the costliest searches first, so that --shard i/n splits the
     "none",
 )
 AG_WEIGHTS = (1.1, 1.25, 1.5, 2.0, 2.5)
-WEIGHTS = {"none": (1.0,), "CFG": (1.1, 1.2, 1.35, 1.5, 2.0), "CFG interval": (1.5, 2.0, 2.5, 3.0)}
+WEIGHTS = {"none": (1.0,), "CFG": (1.1, 1.2, 1.35, 1.5, 2.0), "CFG interval": (1.2, 1.35, 1.5, 2.0, 2.5, 3.0)}
 
 
 @dataclass(frozen=True)

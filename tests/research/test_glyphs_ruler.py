@@ -68,7 +68,7 @@ def test_ruler_reads_every_factor_of_fresh_glyphs():
 @needs_ruler
 @pytest.mark.parametrize("name", FACTORS)
 def test_each_factor_changed_alone_moves_the_ruler(name):
-    """Must show 1: raising one factor by half its range, all else equal, moves the ruler's features
+    """Raising one factor by half its range, all else equal, moves the ruler's features
     far beyond the noise floor (FD between two independent draws of the same population)."""
     assert factor_sensitivity(load_ruler().features, name) > 3.0
 
