@@ -16,19 +16,25 @@ from torch import Tensor, nn
 CLASSIFIER_FILE = Path(__file__).resolve().parent / "assets" / "digits-classifier.safetensors"
 
 
+def conv_trunk() -> nn.Sequential:
+    """Three 3×3 convolutions with SiLU, a 16×16 grey image → 64 channels at 4×4: the trunk of the
+    small CNNs that measure samples (this classifier, the glyphs ruler in research/)."""
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1),
+        nn.SiLU(),
+        nn.Conv2d(32, 64, 3, stride=2, padding=1),
+        nn.SiLU(),  # 8×8
+        nn.Conv2d(64, 64, 3, stride=2, padding=1),
+        nn.SiLU(),  # 4×4
+    )
+
+
 class DigitsClassifier(nn.Module):
     """A small CNN for 16×16 digits in [−1, 1]; ``features`` is its 64-d penultimate layer."""
 
     def __init__(self):
         super().__init__()
-        self.conv = nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding=1),
-            nn.SiLU(),
-            nn.Conv2d(32, 64, 3, stride=2, padding=1),
-            nn.SiLU(),  # 8×8
-            nn.Conv2d(64, 64, 3, stride=2, padding=1),
-            nn.SiLU(),  # 4×4
-        )
+        self.conv = conv_trunk()
         self.embed = nn.Sequential(nn.Flatten(), nn.Linear(64 * 16, 64), nn.SiLU())
         self.head = nn.Linear(64, 10)
 

@@ -28,6 +28,8 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
+from comfyui_autoguidance.demos.digits_metrics import conv_trunk
+
 from .glyphs_data import FACTOR_RANGES, NUM_CLASSES, GlyphFactors, draw_factors, render_factors
 from .progress import loss_bar
 
@@ -41,14 +43,7 @@ class GlyphRuler(nn.Module):
 
     def __init__(self, width: int = 64):
         super().__init__()
-        self.conv = nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding=1),
-            nn.SiLU(),
-            nn.Conv2d(32, 64, 3, stride=2, padding=1),
-            nn.SiLU(),  # 8×8
-            nn.Conv2d(64, 64, 3, stride=2, padding=1),
-            nn.SiLU(),  # 4×4
-        )
+        self.conv = conv_trunk()
         self.embed = nn.Sequential(nn.Flatten(), nn.Linear(64 * 16, width), nn.SiLU())
         self.classes = nn.Linear(width, NUM_CLASSES)
         self.factors = nn.Linear(width, len(TARGETS))
