@@ -74,6 +74,11 @@ def digits_models(g: Graph, class_index: int, batch: int) -> tuple[Node, Node, N
         checkpoint="digits-guide.safetensors",
         weight_dtype="default",
     )
+    return (main, guide, *digit_batch(g, class_index, batch))
+
+
+def digit_batch(g: Graph, class_index: int, batch: int) -> tuple[Node, Node]:
+    """A digit class and an empty 16×16 batch, under the loaders of the left column."""
     cond = g.add(
         "AutoguidanceEDM2ClassConditioning",
         (20, 360),
@@ -85,7 +90,7 @@ def digits_models(g: Graph, class_index: int, batch: int) -> tuple[Node, Node, N
         unconditional=False,
     )
     latent = g.add("AutoguidanceEDM2EmptyLatent", (20, 660), channels=1, size=16, batch_size=batch)
-    return main, guide, cond, latent
+    return cond, latent
 
 
 def guider_for(g: Graph, main: Node, guide: Node, cond: Node, w: float, pos: tuple[int, int]) -> Node:
@@ -330,17 +335,7 @@ def digits_lora(g: Graph) -> Graph:
         strength_model=1.0,
     )
     g.link(base, 0, lora, "model")
-    cond = g.add(
-        "AutoguidanceEDM2ClassConditioning",
-        (20, 360),
-        class_name="(use class_index)",
-        class_index=3,
-        label_dim=10,
-        second_class_index=-1,
-        mix=0.0,
-        unconditional=False,
-    )
-    latent = g.add("AutoguidanceEDM2EmptyLatent", (20, 660), channels=1, size=16, batch_size=8)
+    cond, latent = digit_batch(g, 3, 8)
     guider = guider_for(g, lora, base, cond, 2.0, (360, 0))
     high_noise = g.add("AutoguidanceScheduleInterval", (20, 860), w=2.0, sigma_lo=1.0, sigma_hi=80.0)
     g.link(high_noise, 0, guider, "schedule")
