@@ -50,8 +50,12 @@ def patcher_on(config: dict, seed: int, device: str, dtype: torch.dtype = torch.
     return patcher
 
 
-def sample(main, guide, concurrency: str, steps: int = 6) -> tuple[torch.Tensor, list, object]:
-    """w = 2, cfg 3 (class 3 against the unconditional): the sample (float32, CPU), every step, the guider."""
+def sample(
+    main, guide, concurrency: str | None = None, steps: int = 6, cfg: float = 3.0, shape=(1, 3, 16, 16)
+) -> tuple[torch.Tensor, list, object]:
+    """w = 2 and ``cfg`` (class 3 against the unconditional), Heun over ComfyUI's karras σ, noise of
+    ``shape`` from seed 0: the sample (float32, CPU), every step, the guider. ``concurrency`` None
+    keeps the guider's own (``auto``)."""
     import comfy.samplers
 
     from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
@@ -62,12 +66,13 @@ def sample(main, guide, concurrency: str, steps: int = 6) -> tuple[torch.Tensor,
         positive=edm2_class_cond(3, 10),
         negative=edm2_class_cond(0, 10, unconditional=True),
         w=2.0,
-        cfg=3.0,
+        cfg=cfg,
     ).result[0]
-    guider.term.concurrency = concurrency
+    if concurrency is not None:
+        guider.term.concurrency = concurrency
     steps_seen = record_steps(guider)
     sigmas = comfy.samplers.calculate_sigmas(main.get_model_object("model_sampling"), "karras", steps)
-    noise = torch.randn(1, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    noise = torch.randn(*shape, generator=torch.Generator().manual_seed(0))
     out = guider.sample(
         noise,
         torch.zeros_like(noise),
@@ -146,32 +151,6 @@ def test_cfg_split_on_the_main_with_the_guide_on_the_second_gpu():
     assert same(placed.load_device, "cuda:1")
     split = comfy.multigpu.create_multigpu_deepclones(main, 2)
     assert {p.load_device.index for p in split.get_additional_models_with_key("multigpu")} == {1}
-    one_gpu, _, _ = digits_sample(main, guide)
-    both, _, guider = digits_sample(split, placed)
+    one_gpu, _, _ = sample(main, guide, steps=8, cfg=2.0, shape=(2, 1, 16, 16))
+    both, _, guider = sample(split, placed, steps=8, cfg=2.0, shape=(2, 1, 16, 16))
     assert guider.guide_calls > 0 and relative(both, one_gpu) <= 1e-4
-
-
-def digits_sample(main, guide) -> tuple[torch.Tensor, list, object]:
-    import comfy.samplers
-
-    from comfyui_autoguidance.nodes.guider import AutoguidanceGuider
-
-    guider = AutoguidanceGuider.execute(
-        model=main,
-        guide_model=guide,
-        positive=edm2_class_cond(3, 10),
-        negative=edm2_class_cond(0, 10, unconditional=True),
-        w=2.0,
-        cfg=2.0,
-    ).result[0]
-    sigmas = comfy.samplers.calculate_sigmas(main.get_model_object("model_sampling"), "karras", 8)
-    noise = torch.randn(2, 1, 16, 16, generator=torch.Generator().manual_seed(0))
-    out = guider.sample(
-        noise,
-        torch.zeros_like(noise),
-        comfy.samplers.sampler_object("heun"),
-        sigmas,
-        seed=0,
-        disable_pbar=True,
-    )
-    return out.float().cpu(), [], guider
